@@ -1,0 +1,16 @@
+"""Typed model of everything the VRRP process reads: instances, sync groups, scripts, trackers, static addresses/routes/rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class VrrpSection:
+    """(placeholder: filled in with every keyword of the area)"""
+
+
+def freeze(draft: dict[str, Any]) -> VrrpSection:
+    """The frozen model from the handlers' draft."""
+    return VrrpSection()

@@ -1,0 +1,17 @@
+"""Keyword tables: one module per area; the root table joins their top-level keywords."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from keepalived_py.config.dispatch import Table
+from keepalived_py.config.schema import bfd, global_defs, lvs, vrrp
+
+
+@cache
+def root_table() -> Table:
+    """The top level of keepalived.conf (built once; tables are never mutated after)."""
+    table = Table("top level")
+    for area in (global_defs, vrrp, lvs, bfd):
+        table.extend(area.root_keywords())
+    return table

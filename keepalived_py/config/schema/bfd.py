@@ -1,0 +1,10 @@
+"""Keyword tables of bfd_instance blocks."""
+
+from __future__ import annotations
+
+from keepalived_py.config.dispatch import Keyword
+
+
+def root_keywords() -> list[Keyword]:
+    """The top-level keywords this area owns."""
+    return []

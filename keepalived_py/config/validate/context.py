@@ -1,0 +1,24 @@
+"""What the post-parse checks work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keepalived_py.config.errors import Diagnostics, Location, Severity
+from keepalived_py.config.host import Host
+from keepalived_py.config.model import Config
+
+
+@dataclass
+class ValidationContext:
+    """The parsed config (replaced as checks correct it), the host, and the diagnostics."""
+
+    config: Config
+    host: Host
+    diags: Diagnostics
+    test_mode: bool = False
+
+    def report(
+        self, severity: Severity, message: str, location: Location | None = None, hint: str | None = None
+    ) -> None:
+        self.diags.report(severity, message, location, hint)

@@ -1,0 +1,9 @@
+"""Checks keepalived makes on global_defs and the top-level flags (net_namespace, instance, child_wait_time, ...) after parsing (they decide the `-t` status)."""
+
+from __future__ import annotations
+
+from keepalived_py.config.validate.context import ValidationContext
+
+
+def validate(vctx: ValidationContext) -> None:
+    """Report problems and apply keepalived's corrections to ``vctx.config``."""

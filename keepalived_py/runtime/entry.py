@@ -1,0 +1,54 @@
+"""What ``keepalived-py`` does once its options are known."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from keepalived_py.cli import RuntimeOptions
+
+
+def _open_test_log(opts: RuntimeOptions) -> TextIO:
+    if opts.config_test_log:
+        try:
+            return open(opts.config_test_log, "a", encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            sys.stderr.write(f"Unable to open config test log file {opts.config_test_log}: {exc}\n")
+    return sys.stderr
+
+
+def run(opts: RuntimeOptions) -> int:
+    """Run keepalived-py; returns the process exit status."""
+    from keepalived_py.adapters.host import SystemHost
+    from keepalived_py.config.loader import LoadOptions, load
+
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
+
+    host = SystemHost()
+    result = load(
+        opts.config_file,
+        host,
+        LoadOptions(config_id=opts.config_id, all_config=opts.all_config, test_mode=opts.config_test),
+    )
+    if opts.config_test:
+        out = _open_test_log(opts)
+        for diag in result.diags.items:
+            out.write(diag.render() + "\n")
+        out.flush()
+        if result.fatal_exit is not None:
+            return result.fatal_exit
+        return result.diags.test_exit_code()
+
+    for diag in result.diags.items:
+        sys.stderr.write(diag.render() + "\n")
+    if result.fatal_exit is not None:
+        return result.fatal_exit
+    if opts.dump_conf and result.config is not None:
+        from keepalived_py.config.dump import dump_text
+
+        sys.stdout.write(dump_text(result.config))
+    sys.stderr.write("keepalived-py: the VRRP and checker daemons are not implemented yet\n")
+    return 1
