@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keepalived_py.config.errors import Location
-from keepalived_py.config.model import bfd, global_defs, lvs, vrrp
+from keepalived_py.config.model import bfd, global_defs, lvs, static, trackers, vrrp
 from keepalived_py.config.model.bfd import BfdSection
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.lvs import LvsSection
+from keepalived_py.config.model.static import StaticSection
+from keepalived_py.config.model.trackers import TrackerSection
 from keepalived_py.config.model.vrrp import VrrpSection
 from keepalived_py.config.scripts import Script
 
@@ -19,6 +21,8 @@ class Config:
     """A whole keepalived.conf: what each of keepalived's processes would read from it."""
 
     global_defs: GlobalDefs = field(default_factory=GlobalDefs)
+    static: StaticSection = field(default_factory=StaticSection)
+    trackers: TrackerSection = field(default_factory=TrackerSection)
     vrrp: VrrpSection = field(default_factory=VrrpSection)
     lvs: LvsSection = field(default_factory=LvsSection)
     bfd: BfdSection = field(default_factory=BfdSection)
@@ -28,12 +32,22 @@ class Config:
 
 def new_draft() -> dict[str, Any]:
     """The mutable draft the keyword handlers fill (one dict per area)."""
-    return {"global_defs": {}, "vrrp": {}, "lvs": {}, "bfd": {}, "scripts": []}
+    return {
+        "global_defs": {},
+        "static": {},
+        "trackers": {},
+        "vrrp": {},
+        "lvs": {},
+        "bfd": {},
+        "scripts": [],
+    }
 
 
 def freeze(draft: dict[str, Any]) -> Config:
     return Config(
         global_defs=global_defs.freeze(draft["global_defs"]),
+        static=static.freeze(draft["static"]),
+        trackers=trackers.freeze(draft["trackers"]),
         vrrp=vrrp.freeze(draft["vrrp"]),
         lvs=lvs.freeze(draft["lvs"]),
         bfd=bfd.freeze(draft["bfd"]),

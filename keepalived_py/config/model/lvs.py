@@ -1,4 +1,4 @@
-"""Typed model of everything the checker process reads: virtual servers, groups, real servers, checkers, SSL."""
+"""Typed model of virtual_server, virtual_server_group, real_server and SSL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Typed model of everything the VRRP process reads: instances, sync groups, scripts, trackers, static addresses/routes/rules."""
+"""Typed model of vrrp_instance and vrrp_sync_group."""
 
 from __future__ import annotations
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import cache
 
 from keepalived_py.config.dispatch import Table
-from keepalived_py.config.schema import bfd, global_defs, lvs, vrrp
+from keepalived_py.config.schema import bfd, global_defs, lvs, static, trackers, vrrp
 
 
 @cache
 def root_table() -> Table:
     """The top level of keepalived.conf (built once; tables are never mutated after)."""
     table = Table("top level")
-    for area in (global_defs, vrrp, lvs, bfd):
+    for area in (global_defs, static, trackers, vrrp, lvs, bfd):
         table.extend(area.root_keywords())
     return table

@@ -1,4 +1,4 @@
-"""Keyword tables of global_defs and the top-level flags (net_namespace, instance, child_wait_time, ...)."""
+"""Keyword tables of global_defs and the top-level flags (net_namespace, child_wait_time, ...)."""
 
 from __future__ import annotations
 

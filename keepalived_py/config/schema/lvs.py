@@ -1,4 +1,4 @@
-"""Keyword tables of everything the checker process reads: virtual servers, groups, real servers, checkers, SSL."""
+"""Keyword tables of virtual_server, virtual_server_group, real_server and SSL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keyword tables of everything the VRRP process reads: instances, sync groups, scripts, trackers, static addresses/routes/rules."""
+"""Keyword tables of vrrp_instance and vrrp_sync_group."""
 
 from __future__ import annotations
 

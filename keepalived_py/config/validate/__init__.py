@@ -6,10 +6,10 @@ keepalived validates the checker configuration, then VRRP, then BFD; the global 
 
 from __future__ import annotations
 
-from keepalived_py.config.validate import bfd, global_defs, lvs, vrrp
+from keepalived_py.config.validate import bfd, global_defs, lvs, static, trackers, vrrp
 from keepalived_py.config.validate.context import ValidationContext
 
 
 def validate(vctx: ValidationContext) -> None:
-    for area in (global_defs, lvs, vrrp, bfd):
+    for area in (global_defs, lvs, static, trackers, vrrp, bfd):
         area.validate(vctx)

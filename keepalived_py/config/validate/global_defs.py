@@ -1,4 +1,4 @@
-"""Checks keepalived makes on global_defs and the top-level flags (net_namespace, instance, child_wait_time, ...) after parsing (they decide the `-t` status)."""
+"""Checks keepalived makes on global_defs and the top-level flags (net_namespace, child_wait_time, ...)."""
 
 from __future__ import annotations
 

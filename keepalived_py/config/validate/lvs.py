@@ -1,4 +1,4 @@
-"""Checks keepalived makes on everything the checker process reads: virtual servers, groups, real servers, checkers, SSL after parsing (they decide the `-t` status)."""
+"""Checks keepalived makes on virtual_server, virtual_server_group, real_server and SSL."""
 
 from __future__ import annotations
 

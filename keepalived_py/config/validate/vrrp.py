@@ -1,4 +1,4 @@
-"""Checks keepalived makes on everything the VRRP process reads: instances, sync groups, scripts, trackers, static addresses/routes/rules after parsing (they decide the `-t` status)."""
+"""Checks keepalived makes on vrrp_instance and vrrp_sync_group."""
 
 from __future__ import annotations
 

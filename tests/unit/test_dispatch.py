@@ -1,0 +1,24 @@
+"""The keyword dispatcher reproduces keepalived's block handling and error recovery."""
+
+from __future__ import annotations
+
+from keepalived_py.config.errors import Severity
+from tests.configtest import messages, parse_text
+
+
+def test_unknown_top_level_block_recovery() -> None:
+    r = parse_text("nosuch_block {\n  inner 1\n}\n", validate=False)
+    assert r.diags.unknown_keywords() == [(1, "nosuch_block"), (2, "inner"), (3, "}")]
+    assert "Unexpected '{' - ignoring" in messages(r)
+    assert r.diags.test_exit_code() == 5
+
+
+def test_missing_close_brace_reported_at_end() -> None:
+    r = parse_text("nosuch {\n", validate=False)
+    assert "There are 1 missing '}'s or extra '{'s" in messages(r)
+
+
+def test_extra_close_brace() -> None:
+    r = parse_text("}\n", validate=False)
+    assert "Extra '}' found" in messages(r)
+    assert r.diags.status >= Severity.UNEXPECTED_EOB
