@@ -1,0 +1,83 @@
+"""Render docs/compatibility.md from the keyword tables and the command line definition.
+
+The tables are the single source of truth for what is supported; a test checks that the committed
+page is what this module renders (``python -m keepalived_py.compat_matrix > docs/compatibility.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from keepalived_py.config.dispatch import Keyword, Table
+
+# Command-line options and how far each is wired (keepalived 2.2.7's `keepalived --help`).
+CLI_STATUS: dict[str, tuple[str, str]] = {
+    "--use-file": ("supported", ""),
+    "--config-test": ("supported", "exit status as keepalived 2.2.7; optional log file"),
+    "--dump-conf": ("partial", "prints the parsed configuration (keepalived's dump layout in progress)"),
+    "--config-id": ("supported", ""),
+    "--all-config": ("supported", ""),
+    "--version": ("supported", ""),
+    "--signum": ("supported", ""),
+}
+
+_STATUS_LABEL = {"supported": "supported", "parsed": "parsed only", "not yet": "not yet"}
+
+
+def walk(table: Table, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Keyword]]:
+    """Every keyword with the block path leading to it, depth first, each table once per path."""
+    for kw in table:
+        yield path, kw
+        if kw.sub is not None and kw.sub is not table and kw.name not in path:
+            yield from walk(kw.sub, (*path, kw.name))
+
+
+def render() -> str:
+    from keepalived_py.cli import main as cli_main
+    from keepalived_py.config.schema import root_table
+
+    out: list[str] = [
+        "# Compatibility with keepalived 2.2.7",
+        "",
+        "Generated from the keyword tables by `python -m keepalived_py.compat_matrix`; do not edit.",
+        "",
+        "Status: **supported** — behaves as in keepalived; **parsed only** — read, checked and kept in",
+        "the typed model, the behaviour arrives with the VRRP / checker / daemon work; **not yet** —",
+        "accepted without an \"Unknown keyword\" error but ignored.",
+        "",
+        "## Command line",
+        "",
+        "| option | status | note |",
+        "| --- | --- | --- |",
+    ]
+    for param in cli_main.params:
+        opts = [*param.opts, *param.secondary_opts]
+        long = next((o for o in opts if o.startswith("--")), opts[0])
+        status, note = CLI_STATUS.get(long, ("parsed only", "accepted; wired by a later piece of work"))
+        out.append(f"| `{' / '.join(opts)}` | {status} | {note} |")
+
+    out.append("| `-h / --help` | supported |  |")
+    out += ["", "## Configuration keywords", ""]
+    counts: dict[str, int] = {}
+    rows: list[str] = []
+    current_block: tuple[str, ...] | None = None
+    for path, kw in walk(root_table()):
+        if path != current_block:
+            current_block = path
+            title = " > ".join(path) if path else "top level"
+            rows += ["", f"### {title}", "", "| keyword | status | note |", "| --- | --- | --- |"]
+        label = _STATUS_LABEL[kw.status]
+        counts[label] = counts.get(label, 0) + 1
+        block = " (block)" if kw.sub is not None else ""
+        rows.append(f"| `{kw.name}`{block} | {label} | {kw.note} |")
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
+    out.append(f"{total} keyword entries: {summary}.")
+    out += rows
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(render())
