@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -26,26 +27,33 @@ class Statement:
     text: str
 
 
+# A double-quoted string, an unterminated double quote (rest of line), or a plain word.
+WORD_RE = re.compile(r'"([^"\n]*)"|(")|([^ \t\r\f\v"\n]+)')
+
 # (line index, words, unmatched quote seen)
 _Item = tuple[int, list[str], bool]
 
 
-class _Words(Transformer[Token, list[_Item]]):
-    """Turns each ``stmt`` into (line index, words, unmatched); runs inside the LALR parser."""
+def split_words(text: str) -> tuple[list[str], bool]:
+    """keepalived's alloc_strvec(): (words, whether an unmatched quote cut the line short)."""
+    if '"' not in text:
+        return text.split(), False
+    words: list[str] = []
+    for m in WORD_RE.finditer(text):
+        quoted, open_quote, plain = m.groups()
+        if open_quote is not None:
+            return words, True
+        words.append(quoted if quoted is not None else plain)
+    return words, False
+
+
+class _Statements(Transformer[Token, list[_Item]]):
+    """Runs inside the LALR parser (no tree is built): one item per line."""
 
     def stmt(self, tokens: list[Token]) -> _Item:
-        words: list[str] = []
-        unmatched = False
-        for tok in tokens:
-            if tok.type == "STRING":
-                words.append(tok.value[1:-1])
-            elif tok.type == "OPEN_QUOTE":
-                # keepalived stops reading the line at an unmatched quote.
-                unmatched = True
-                break
-            else:
-                words.append(tok.value)
-        return (tokens[0].line or 1) - 1, words, unmatched
+        tok = tokens[0]
+        words, unmatched = split_words(tok.value)
+        return (tok.line or 1) - 1, words, unmatched
 
     def start(self, items: list[_Item]) -> list[_Item]:
         return items
@@ -54,7 +62,7 @@ class _Words(Transformer[Token, list[_Item]]):
 @cache
 def _parser() -> Lark:
     grammar = resources.files("keepalived_py.config").joinpath("grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="basic", transformer=_Words())
+    return Lark(grammar, parser="lalr", lexer="basic", transformer=_Statements())
 
 
 def parse_statements(lines: list[SourceLine], diags: Diagnostics) -> list[Statement]:
