@@ -85,7 +85,7 @@ def _version_text() -> str:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-@click.command(context_settings=CONTEXT_SETTINGS)
+@click.command("keepalived-py", context_settings=CONTEXT_SETTINGS)
 @click.option(
     "-f",
     "--use-file",
@@ -212,7 +212,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
     help="Check the configuration for obvious errors, output to stderr by default",
 )
 @click.option("-v", "--version", is_flag=True, help="Display the version number")
-def main(**kw: object) -> None:
+def command(**kw: object) -> None:
     """keepalived-py: VRRP failover and LVS health checking, as keepalived does them."""
     if kw["version"]:
         sys.stderr.write(_version_text())
@@ -262,3 +262,36 @@ def main(**kw: object) -> None:
     from keepalived_py.runtime.entry import run
 
     sys.exit(run(opts))
+
+
+# keepalived's exit status for an internal error (EX_SOFTWARE).
+EXIT_PROGRAM_ERROR = 70
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: keepalived's answers to bad options, and no traceback for anything.
+
+    Set KEEPALIVED_PY_DEBUG=1 to see the traceback of an internal error.
+    """
+    try:
+        command.main(args=argv, prog_name="keepalived-py", standalone_mode=False)
+    except click.exceptions.NoSuchOption as exc:
+        sys.stderr.write(f"Unknown option {exc.option_name}\n")
+        sys.exit(1)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    except click.ClickException as exc:
+        sys.stderr.write(f"keepalived-py: {exc.format_message()}\n")
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BaseException as exc:
+        import os
+
+        if os.environ.get("KEEPALIVED_PY_DEBUG"):
+            raise
+        sys.stderr.write(f"keepalived-py: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(EXIT_PROGRAM_ERROR)
+    sys.exit(0)

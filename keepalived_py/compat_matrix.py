@@ -33,7 +33,7 @@ def walk(table: Table, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, 
 
 
 def render() -> str:
-    from keepalived_py.cli import main as cli_main
+    from keepalived_py.cli import command as cli_main
     from keepalived_py.config.schema import root_table
 
     out: list[str] = [
@@ -43,7 +43,7 @@ def render() -> str:
         "",
         "Status: **supported** — behaves as in keepalived; **parsed only** — read, checked and kept in",
         "the typed model, the behaviour arrives with the VRRP / checker / daemon work; **not yet** —",
-        "accepted without an \"Unknown keyword\" error but ignored.",
+        'accepted without an "Unknown keyword" error but ignored.',
         "",
         "## Command line",
         "",
