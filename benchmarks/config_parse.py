@@ -122,14 +122,14 @@ def namespace() -> Iterator[str]:
     """A namespace with lo, eth0 and eth1 up (tests/netns_util.py's if importable), always deleted."""
     try:
         sys.path.insert(0, str(REPO))
-        from tests.netns_util import netns
+        from tests import netns_util
     except Exception:  # pytest missing, or the tests tree absent: use our own
-        netns = None
+        netns_util = None  # type: ignore[assignment]
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(REPO))
-    if netns is not None:
-        with netns("kpy-bench-") as ns:
+    if netns_util is not None:
+        with netns_util.netns("kpy-bench-") as ns:
             yield ns.name
         return
     name = "kpy-bench-" + secrets.token_hex(4)
@@ -228,10 +228,10 @@ def benchmark(runs: int, keep: bool) -> int:
         ]  # fmt: skip
         head = ("measure", "keepalived", "keepalived-py", "ratio", "target", "")
         widths = [max(len(str(r[i])) for r in (head, *rows)) for i in range(len(head))]
-        for r in (head, *rows):
+        for row in (head, *rows):
             cells = [
                 str(c).rjust(w) if i else str(c).ljust(w)
-                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
             ]
             print("  ".join(cells).rstrip())
         if py_run.status != ka_run.status:
