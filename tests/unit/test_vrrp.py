@@ -6,12 +6,7 @@ eth0, eth1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from keepalived_py.config.errors import Severity
-from keepalived_py.config.host import MemoryHost
-from keepalived_py.config.validate import vrrp as vvrrp
-from keepalived_py.config.validate.context import ValidationContext
 from tests.configtest import messages, parse_text
 
 
@@ -375,26 +370,20 @@ def test_every_installed_keyword_is_known() -> None:
     )
 
 
-@dataclass(frozen=True)
-class _Script:
-    name: str
-    weight: int = 0
-    weight_reverse: bool = False
-
-
-@dataclass(frozen=True)
-class _Trackers:
-    scripts: tuple[_Script, ...] = ()
-
-
-def test_track_script_resolved_against_trackers() -> None:
-    r = parse_text(inst("  track_script {\n    chk weight 10\n    nosuch\n    chk2\n  }"), validate=False)
+def test_track_script_names_resolved_in_one_pass() -> None:
+    scripts = (
+        'vrrp_script chk {\n  script "/bin/true"\n}\n'
+        'vrrp_script chk2 {\n  script "/bin/true"\n  weight 7 reverse\n}\n'
+    )
+    later = 'vrrp_script late {\n  script "/bin/true"\n}\n'
+    r = parse_text(
+        scripts + inst("  track_script {\n    chk weight 10\n    nosuch\n    chk2\n    late\n  }") + later
+    )
+    m = messages(r)
+    assert "(VI_1) track script nosuch not found, ignoring..." in m
+    assert "(VI_1) track script late not found, ignoring..." in m
     assert r.config is not None
-    config = replace(r.config, trackers=_Trackers((_Script("chk"), _Script("chk2", 7, True))))  # type: ignore[arg-type]
-    vctx = ValidationContext(config, MemoryHost(), r.diags, True)
-    vvrrp.validate(vctx)
-    assert "(VI_1) track script nosuch not found, ignoring..." in messages(r)
-    refs = vctx.config.vrrp.instances[0].track_scripts
+    refs = r.config.vrrp.instances[0].track_scripts
     assert [(t.name, t.weight, t.reverse) for t in refs] == [("chk", 10, False), ("chk2", 7, True)]
 
 

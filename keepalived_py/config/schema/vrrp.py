@@ -175,6 +175,8 @@ def _known_names(ctx: ParseContext, area_name: str, keys: tuple[str, ...]) -> fr
         return None
     for key in keys:
         items = adraft.get(key)
+        if isinstance(items, dict):
+            return frozenset(str(k) for k in items)
         if isinstance(items, list | tuple):
             names: set[str] = set()
             for item in items:
@@ -182,7 +184,8 @@ def _known_names(ctx: ParseContext, area_name: str, keys: tuple[str, ...]) -> fr
                 if isinstance(nm, str):
                     names.add(nm)
             return frozenset(names)
-    return None
+    # None of that kind defined yet: keepalived resolves names in one pass, so none is known.
+    return frozenset()
 
 
 # kind -> (draft field, tracker area, tracker list keys, what keepalived calls it, weight range,
