@@ -452,7 +452,7 @@ def parse_ip_address(ctx: ParseContext, words: tuple[str, ...], static: bool = F
                 if have_peer:
                     ctx.report(GE, f"Peer {p} - another peer has already been specified")
                 else:
-                    peer = _parse_address(ctx, p, True)
+                    peer = _parse_address(ctx, p, False)
                     if peer is None:
                         ctx.report(GE, f"Invalid peer address {p}")
                     elif peer[2] != family:
@@ -1304,10 +1304,12 @@ def _parse_rule(ctx: ParseContext, words: tuple[str, ...], static: bool) -> Rule
         elif w in ("sport", "dport"):
             i += 1
             rng = _scanf_range(word(words, i), 16)
-            if rng is None:
+            # keepalived means to accept a single port, but rejects it (2.2.7 checks the count
+            # after copying the start to the end).
+            if rng is None or rng[1] is None:
                 ctx.report(GE, f"invalid {w} range {words[i]}")
             else:
-                r[w] = (rng[0], rng[0] if rng[1] is None else rng[1])
+                r[w] = (rng[0], rng[1])
         elif w == "no_track":
             r["no_track"] = True
         elif static and w == "track_group":

@@ -68,7 +68,7 @@ def _track_group_group(ctx: ParseContext, words: tuple[str, ...]) -> None:
     names = [w for line, _ in ctx.read_value_block(words) for w in line]
     if not names:
         ctx.report(GE, f"Warning - track group {d['name']} has empty group block")
-    d["instances"] = names
+    d["instances"] = names or None  # an empty block leaves the list unset, as in keepalived
 
 
 def _track_group_close(ctx: ParseContext) -> None:

@@ -81,6 +81,11 @@ def _script_rise_fall(key: str) -> Any:
     return handler
 
 
+def cmd_str(args: tuple[str, ...]) -> str:
+    """keepalived's cmd_str(): each word quoted, except a leading redirection."""
+    return " ".join(a if i == 0 and a[:1] in ("<", ">") else f"'{a}'" for i, a in enumerate(args))
+
+
 def check_user_group(ctx: ParseContext, user: str, group: str | None) -> bool:
     """keepalived's set_uid_gid(): do the user (and group) exist? Logs as keepalived does."""
     if ctx.host.user_by_name(user) is None:
@@ -98,7 +103,7 @@ def _script_user(ctx: ParseContext, words: tuple[str, ...]) -> None:
     group = words[2] if len(words) > 2 else None
     if not check_user_group(ctx, user, group):
         script = d.get("script")
-        ctx.report(GE, f"Unable to set uid/gid for script {script.cmdline() if script else ''}")
+        ctx.report(GE, f"Unable to set uid/gid for script {cmd_str(script.args if script else ())}")
         d["_remove"] = True
         return
     d["_remove"] = False
