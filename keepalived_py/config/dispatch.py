@@ -57,6 +57,7 @@ class Table:
     def __init__(self, name: str, keywords: Iterable[Keyword] = ()) -> None:
         self.name = name
         self.keywords: dict[str, Keyword] = {}
+        self._suggestions: dict[str, str | None] = {}
         for kw in keywords:
             self.add(kw)
 
@@ -77,8 +78,13 @@ class Table:
         return len(self.keywords)
 
     def suggest(self, word: str) -> str | None:
-        matches = difflib.get_close_matches(word, list(self.keywords), n=1, cutoff=0.75)
-        return matches[0] if matches else None
+        """The closest keyword, for a "did you mean" hint (memoised: configs repeat mistakes)."""
+        if word not in self._suggestions:
+            if len(self._suggestions) > 4096 or len(word) > 64:
+                return None
+            matches = difflib.get_close_matches(word, list(self.keywords), n=1, cutoff=0.75)
+            self._suggestions[word] = matches[0] if matches else None
+        return self._suggestions[word]
 
 
 @dataclass
