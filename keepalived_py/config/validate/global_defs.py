@@ -50,7 +50,8 @@ VRRP_SCRIPT_KEYWORDS = frozenset(
         "notify_master_rx_lower_pri",
     }
 )
-TRACK_SCRIPT_KEYWORD = "script"  # vrrp_script { script ... }
+# vrrp_script { script ... } (recorded as "vrrp_script"; "script" accepted too).
+TRACK_SCRIPT_KEYWORDS = frozenset({"vrrp_script", "script"})
 CHECKER_SCRIPT_KEYWORDS = frozenset({"notify_up", "notify_down", "quorum_up", "quorum_down", "misc_path"})
 GLOBAL_SCRIPT_KEYWORDS = frozenset(
     {
@@ -295,15 +296,32 @@ def _checker_active(config: Config) -> bool:
     return bool(_scripts(config, CHECKER_SCRIPT_KEYWORDS))
 
 
-def _track_script_name(config: Config, script: Script) -> str:
-    """The vrrp_script block's name for messages (its command when the model cannot say)."""
-    for attr in ("vrrp_scripts", "scripts"):
-        for item in getattr(config.trackers, attr, ()) or ():
-            if getattr(item, "script", None) == script:
-                name = getattr(item, "name", None)
-                if isinstance(name, str):
-                    return name
-    return script.path
+def _track_scripts(config: Config) -> dict[int, tuple[Script, str]]:
+    """The vrrp_scripts as keepalived's vrrp process has them after parsing, by their index in
+    ``config.scripts``: (command with the ``user``/``group`` of the block, block name).
+
+    The command lines recorded while parsing are matched, in order, with the vrrp_script
+    blocks the trackers model kept (a block without a command or with an unknown ``user`` is
+    gone, so its index is missing); the block's ``user`` keyword, not the ``script`` line,
+    says who runs it.
+    """
+    blocks = getattr(config.trackers, "scripts", None)
+    out: dict[int, tuple[Script, str]] = {}
+    unused = [b for b in (blocks or ()) if getattr(b, "script", None) is not None]
+    for index, (script, _loc) in enumerate(config.scripts):
+        if script.keyword not in TRACK_SCRIPT_KEYWORDS:
+            continue
+        if blocks is None:
+            out[index] = (script, script.path)
+            continue
+        for i, block in enumerate(unused):
+            if block.script.args == script.args:
+                del unused[i]
+                user = getattr(block, "user", None)
+                group = getattr(block, "group", None)
+                out[index] = (Script(script.args, user, group, script.keyword), str(block.name))
+                break
+    return out
 
 
 def validate(vctx: ValidationContext) -> None:
@@ -325,7 +343,7 @@ def validate(vctx: ValidationContext) -> None:
     resolved = _resolve(checker, config, CHECKER_SCRIPT_KEYWORDS)
     if _checker_active(config):
         flags = ScriptFlags.NONE
-        for script, loc, ids in resolved:
+        for script, loc, ids, _name in resolved:
             got = checker.flags(script, *ids, loc)
             flags |= got
             if script.keyword == "misc_path":
@@ -337,19 +355,17 @@ def validate(vctx: ValidationContext) -> None:
         checker.verdict(flags, "check ")
 
     # VRRP process: every vrrp_script is checked, tracked or not.
-    resolved = _resolve(checker, config, {TRACK_SCRIPT_KEYWORD} | VRRP_SCRIPT_KEYWORDS)
+    resolved = _resolve(checker, config, VRRP_SCRIPT_KEYWORDS | TRACK_SCRIPT_KEYWORDS)
     if _vrrp_active(config):
         flags = ScriptFlags.NONE
-        for script, loc, ids in resolved:
+        for script, loc, ids, name in resolved:
             got = checker.flags(script, *ids, loc)
             flags |= got
-            if script.keyword != TRACK_SCRIPT_KEYWORD:
+            if script.keyword not in TRACK_SCRIPT_KEYWORDS:
                 continue
             if got & ScriptFlags.INHIBIT:
-                name = _track_script_name(config, script)
                 vctx.report(Severity.GENERAL_ERROR, f"Disabling track script {name} due to insecure", loc)
             elif got & ScriptFlags.NOTFOUND:
-                name = _track_script_name(config, script)
                 vctx.report(
                     Severity.GENERAL_ERROR, f"Disabling track script {name} since not found/accessible", loc
                 )
@@ -358,21 +374,31 @@ def validate(vctx: ValidationContext) -> None:
 
 
 def _resolve(
-    checker: _Checker, config: Config, keywords: Iterable[str]
-) -> list[tuple[Script, Location | None, tuple[int, int]]]:
-    """The scripts of one process with the uid/gid they run as, in file order; refused ones
-    (unknown user, or no default user under script security) are left out, as keepalived does."""
-    out: list[tuple[Script, Location | None, tuple[int, int]]] = []
-    for script, loc in _scripts(config, keywords):
-        track = script.keyword == TRACK_SCRIPT_KEYWORD
+    checker: _Checker, config: Config, keywords: frozenset[str]
+) -> list[tuple[Script, Location | None, tuple[int, int], str]]:
+    """The scripts of one process with the uid/gid they run as and a name for messages, in
+    file order; refused ones (unknown user, or no default user under script security) are
+    left out, as keepalived does."""
+    tracks = _track_scripts(config) if keywords & TRACK_SCRIPT_KEYWORDS else {}
+    entries: list[tuple[Script, Location | None, str]] = []
+    for index, (script, loc) in enumerate(config.scripts):
+        if script.keyword not in keywords:
+            continue
+        if script.keyword in TRACK_SCRIPT_KEYWORDS:
+            if index in tracks:
+                entries.append((tracks[index][0], loc, tracks[index][1]))
+        else:
+            entries.append((script, loc, script.cmdline()))
+    out: list[tuple[Script, Location | None, tuple[int, int], str]] = []
+    for script, loc, name in entries:
+        track = script.keyword in TRACK_SCRIPT_KEYWORDS
         what = "vrrp" if track else "misc" if script.keyword == "misc_path" else "notify"
         ids = checker.run_as(script, loc, what)
         if ids is None:
             if script.user is None and track:
                 checker.vctx.report(
                     Severity.GENERAL_ERROR,
-                    "Unable to set default user for vrrp script "
-                    f"{_track_script_name(config, script)} - removing",
+                    f"Unable to set default user for vrrp script {name} - removing",
                     loc,
                 )
             elif script.user is None and what == "misc":
@@ -382,5 +408,5 @@ def _resolve(
                     loc,
                 )
             continue
-        out.append((script, loc, ids))
+        out.append((script, loc, ids, name))
     return out
