@@ -69,7 +69,7 @@ def parse(
     servers: list[dict[str, Any]] = []
     result = model.new_draft()
     result["trackers"]["track_files"] = [{"name": n} for n in track_files]
-    result["bfd"]["instances"] = [{"name": n} for n in bfds]
+    result["bfd"]["checker_tracked"] = dict.fromkeys(bfds)
     lines = source.read_source(CONF, h, diags, source.SourceOptions())
     stmts = statements.parse_statements(lines, diags)
     ctx = dispatch.ParseContext(stmts, diags, h, result, dispatch.ParseOptions(test_mode=test_mode))

@@ -140,7 +140,8 @@ def test_connection_errors_and_families() -> None:
 
 def test_connect_ip_strips_range_and_mask() -> None:
     p = parse(
-        "TCP_CHECK {\n connect_ip 192.0.2.7-9\n}\nTCP_CHECK {\n connect_ip 2001:db8:0::1/64\n bindto 2001:db8::2\n}"
+        "TCP_CHECK {\n connect_ip 192.0.2.7-9\n}\n"
+        "TCP_CHECK {\n connect_ip 2001:db8:0::1/64\n bindto 2001:db8::2\n}"
     )
     assert p.messages == []
     assert [c.connection.connect_ip for c in p.checkers] == ["192.0.2.7", "2001:db8::1"]
@@ -157,7 +158,8 @@ def test_link_local_needs_bind_if() -> None:
 
 def test_http_get_urls() -> None:
     p = parse(
-        "HTTP_GET {\n url {\n digest ff20ad2481f97b1754ef3e12ecd3a9c\n status_code 200 300-199 99 abc 201-\n }\n"
+        "HTTP_GET {\n url {\n digest ff20ad2481f97b1754ef3e12ecd3a9c\n"
+        " status_code 200 300-199 99 abc 201-\n }\n"
         " url {\n path /x\n digest ff20ad2481f97b1754ef3e12ecd3a9cg\n regex_options caseless\n }\n"
         " url {\n path /y\n digest FF20ad2481f97b1754ef3e12ecd3a9cc\n status_code 301-303 404 4294967496\n"
         "  virtualhost www.example.com\n }\n nb_get_retry 3\n http_protocol 2\n http_protocol 1.0c\n}"

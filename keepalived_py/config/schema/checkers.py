@@ -12,8 +12,8 @@ What a checker needs from outside its block, read from the drafts when the block
   in its draft, and the virtual server's ``protocol`` - for the address family checks and the
   ``[addr]:proto:port`` names in messages;
 * the names of the ``track_file`` blocks (``ctx.result["trackers"]["track_files"]``) and of the
-  ``bfd_instance`` blocks (``ctx.result["bfd"]["instances"]``) defined above - items with a
-  ``name`` attribute or key.
+  ``bfd_instance`` blocks as the checker process knows them (``ctx.result["bfd"]
+  ["checker_tracked"]``, a dict by name) defined above.
 """
 
 from __future__ import annotations
@@ -204,21 +204,28 @@ def _conn(ctx: ParseContext) -> Draft:
     return found
 
 
-def _rs_draft(ctx: ParseContext) -> Draft:
+def _outer(ctx: ParseContext, kind: str, depth: int) -> Draft:
+    """The enclosing real_server (``kind`` "rs", depth 0) or virtual_server ("vs", depth 1)
+    draft: tagged ``_kind`` by schema/lvs.py, else the non-checker drafts below the checker."""
+    plain = 0
     for d in reversed(ctx.stack):
-        if isinstance(d, dict) and not ({CHECKER, HOST, URL} & d.keys()):
+        if not isinstance(d, dict) or {CHECKER, HOST, URL} & d.keys():
+            continue
+        if d.get("_kind") == kind:
             return d
+        if "_kind" not in d:
+            if plain == depth:
+                return d
+            plain += 1
     return {}
+
+
+def _rs_draft(ctx: ParseContext) -> Draft:
+    return _outer(ctx, "rs", 0)
 
 
 def _vs_draft(ctx: ParseContext) -> Draft:
-    seen_rs = False
-    for d in reversed(ctx.stack):
-        if isinstance(d, dict) and not ({CHECKER, HOST, URL} & d.keys()):
-            if seen_rs:
-                return d
-            seen_rs = True
-    return {}
+    return _outer(ctx, "vs", 1)
 
 
 def _rs_address(ctx: ParseContext) -> tuple[int, str] | None:
@@ -232,14 +239,16 @@ def _rs_address(ctx: ParseContext) -> tuple[int, str] | None:
 
 
 def _rs_port(ctx: ParseContext) -> int:
-    port = _rs_draft(ctx).get("port")
+    rs = _rs_draft(ctx)
+    port = rs.get("port", getattr(rs.get("address"), "port", 0))
     return port if isinstance(port, int) else 0
 
 
 def _fmt_rs(ctx: ParseContext) -> str:
     """keepalived's FMT_RS: ``[address]:proto:port``."""
     addr = _rs_address(ctx)
-    proto = str(getattr(_vs_draft(ctx).get("protocol", "tcp"), "name", "tcp")).lower()
+    given = _vs_draft(ctx).get("protocol", "none")  # keepalived: 0 until a protocol keyword
+    proto = str(getattr(given, "name", given)).lower()
     proto = {"6": "tcp", "17": "udp", "132": "sctp", "0": "none"}.get(proto, proto)
     return f"[{addr[1] if addr else '?'}]:{proto}:{_rs_port(ctx)}"
 
@@ -1148,7 +1157,7 @@ def _h_bfd_name(ctx: ParseContext, words: tuple[str, ...]) -> None:
         ctx.report(
             Severity.GENERAL_ERROR, f"({rs}) BFD_CHECK - No or too many names specified - skipping checker"
         )
-    elif name not in _defined_names(ctx, "bfd", "instances"):
+    elif name not in _defined_names(ctx, "bfd", "checker_tracked"):
         ctx.report(Severity.GENERAL_ERROR, f"({rs}) BFD_CHECK - BFD {name} not configured")
     elif "name" in d:
         ctx.report(Severity.GENERAL_ERROR, f"({rs}) BFD_CHECK - BFD {name} already specified as {d['name']}")
