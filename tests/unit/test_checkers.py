@@ -399,3 +399,23 @@ def test_misc_path_alone_is_not_fatal() -> None:
 )
 def test_odd_words_never_raise(body: str) -> None:
     parse(body)
+
+
+def test_whole_file_through_the_real_server_table() -> None:
+    from tests.configtest import parse_text
+
+    r = parse_text(
+        "virtual_server 192.0.2.10 80 {\n protocol TCP\n lb_kind NAT\n lb_algo rr\n"
+        " real_server 192.0.2.20 80 {\n"
+        "  HTTP_GET {\n   url {\n    path /health\n    status_code 200-204\n   }\n   connect_timeout 2\n  }\n"
+        "  TCP_CHECK {\n   connect_port 81\n  }\n"
+        "  BFD_CHECK {\n   name nope\n  }\n"
+        " }\n}\n"
+    )
+    assert r.config is not None
+    [rs] = r.config.lvs.virtual_servers[0].real_servers
+    http, tcp = rs.checkers
+    assert isinstance(http, m.HttpGetCheck) and http.urls[0].status_codes == frozenset(range(200, 205))
+    assert http.connection.connect_timeout == 2_000_000
+    assert isinstance(tcp, m.TcpCheck) and tcp.connection.connect_port == 81
+    assert "([192.0.2.20]:tcp:80) BFD_CHECK - BFD nope not configured" in [d.message for d in r.diags.items]
