@@ -22,7 +22,7 @@ ULONG_MAX = 2**64 - 1
 # keepalived keeps timers in microseconds.
 TIMER_HZ = 1_000_000
 TIMER_HZ_DIGITS = 6
-TIMER_MAXIMUM = ULONG_MAX
+TIMER_MAXIMUM = ULONG_MAX - 1  # keepalived: (ULONG_MAX - 1)
 
 _BLANKS = " \t\n\r\f\v"
 
