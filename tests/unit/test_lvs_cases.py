@@ -694,6 +694,40 @@ virtual_server_group G4 {
         ],
         2,
     ),
+    (
+        "s1",
+        """\
+global_defs {
+  script_user root
+  enable_script_security
+}
+virtual_server 192.0.2.1 80 {
+  protocol tcp
+  lb_algo rr
+  lb_kind NAT
+  quorum_up /bin/true
+  quorum_up /bin/false
+  quorum_down /bin/echo
+  real_server 192.0.2.2 80 {
+    notify_up /bin/true
+    notify_up /bin/false
+    notify_down /bin/true
+  }
+}
+virtual_server group G {
+  real_server 192.0.2.2 80 {
+    notify_down /bin/true
+    notify_down /bin/true
+  }
+}
+""",
+        [
+            "(Line 10) ((null)) quorum_up script already specified - ignoring /bin/false",
+            "(Line 14) ((null)) notify_up script already specified - ignoring /bin/false",
+            "(Line 21) (G) notify_down script already specified - ignoring /bin/true",
+        ],
+        5,
+    ),
 ]
 
 
