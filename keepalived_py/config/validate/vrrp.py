@@ -600,13 +600,20 @@ def _sync_group_tracking(
 def validate(vctx: ValidationContext) -> None:
     """Report problems and apply keepalived's corrections to ``vctx.config``."""
     section = vctx.config.vrrp
-    if not section.instances and not section.sync_groups and not section.missing_interfaces:
+    missing = (*vctx.config.static.nonexistent_interfaces, *section.missing_interfaces)
+    if not section.instances and not section.sync_groups and not missing:
         return
+    # Tracker names are resolved at parse time in keepalived, so their messages come first.
     section = _resolve_trackers(vctx, section)
     vctx.config = replace(vctx.config, vrrp=section)
-
-    if section.missing_interfaces:
-        vctx.report(Severity.BAD_IF, "Non-existent interface specified in configuration")
+    if missing:
+        # keepalived's VRRP process stops after parsing if any interface it was given is missing.
+        names = ", ".join(dict.fromkeys(missing))
+        vctx.report(
+            Severity.BAD_IF,
+            "Non-existent interface specified in configuration",
+            hint=f"not found: {names}; add `dynamic_interfaces` to global_defs if they appear later",
+        )
         return
 
     for inst in section.instances:
