@@ -55,7 +55,7 @@ AREA = "global_defs"
 SCHED_RR_MIN = 1
 SCHED_RR_MAX = 99
 TASK_COMM_LEN = 16
-NFT_TABLE_MAXNAMELEN = 32
+NFT_TABLE_MAXNAMELEN = 256  # linux/netfilter/nf_tables.h
 IP_VS_IFNAME_MAXLEN = 16
 PATH_MAX = 4096
 LVS_MAX_TIMEOUT = 86400 * 31
@@ -770,7 +770,9 @@ def cpu_affinity_kw(name: str, proc: str) -> Keyword:
             # keepalived's upper bound is the number of online CPUs (checked at run time here).
             value = read_int(ctx, word, 0, INT_MAX, ignore_error=True)
             if value is None:
-                _err(ctx, f"Invalid cpu_id:{word} specified for {proc} process")
+                # keepalived prints what strtol() made of the word.
+                m = re.match(r"\s*[-+]?\d+", word)
+                _err(ctx, f"Invalid cpu_id:{int(m.group()) if m else 0} specified for {proc} process")
                 _sub(ctx, f"_{proc}_process")["cpu_affinity"] = ()
                 return
             cpus.append(value)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import IntFlag
 from typing import Any
 
-from keepalived_py.config.errors import Location, Severity
+from keepalived_py.config.errors import ConfigError, Location, Severity
 from keepalived_py.config.host import FileInfo, Host
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.global_defs import ScriptRun, ScriptUserState
@@ -324,10 +324,29 @@ def _track_scripts(config: Config) -> dict[int, tuple[Script, str]]:
     return out
 
 
+NETNS_DIR = "/run/netns/"
+
+
+def _check_namespace(vctx: ValidationContext) -> None:
+    """keepalived enters ``net_namespace`` before anything else is checked; when it cannot,
+    even ``-t`` stops there, with exit status 0 and nothing on stderr (it only logs)."""
+    name = vctx.config.global_defs.net_namespace
+    if name is None or vctx.host.stat(NETNS_DIR + name) is not None:
+        return
+    vctx.report(Severity.OK, f"Failed to open {NETNS_DIR}{name}")
+    diag = vctx.diags.report(
+        Severity.OK,
+        f"Unable to set network namespace {name} - exiting",
+        hint="keepalived -t exits here with status 0 without checking the rest of the configuration",
+    )
+    raise ConfigError(diag, exit_code=0)
+
+
 def validate(vctx: ValidationContext) -> None:
     """Script security as keepalived ``-t`` judges it (parent, then checker, then vrrp)."""
     config = vctx.config
     g = config.global_defs
+    _check_namespace(vctx)
     s: ScriptUserState = g.default_script_user
     checker = _Checker(
         vctx, {"resolved": s.resolved, "failed": s.failed, "uid": s.uid, "gid": s.gid}, g.script_security
