@@ -17,7 +17,14 @@ SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class SystemHost:
-    """Answers the config layer's questions from the running system."""
+    """Answers the config layer's questions from the running system.
+
+    The interface list is read once per instance: a parse asks for it once per instance line,
+    and a config is judged against one snapshot of the machine.
+    """
+
+    def __init__(self) -> None:
+        self._interfaces: frozenset[str] | None = None
 
     def read_file(self, path: str) -> bytes:
         with open(path, "rb") as f:
@@ -54,10 +61,12 @@ class SystemHost:
         return os.environ.get(name)
 
     def interface_names(self) -> frozenset[str]:
-        try:
-            return frozenset(name for _, name in socket.if_nameindex())
-        except OSError:
-            return frozenset()
+        if self._interfaces is None:
+            try:
+                self._interfaces = frozenset(name for _, name in socket.if_nameindex())
+            except OSError:
+                self._interfaces = frozenset()
+        return self._interfaces
 
     def user_by_name(self, name: str) -> UserInfo | None:
         try:
