@@ -49,6 +49,8 @@ class Keyword:
     close: CloseHandler | None = None
     status: Status = "parsed"
     note: str = ""
+    # For top-level keywords: the area (and so the keepalived process) that reads the block.
+    area: str = ""
 
 
 class Table:
@@ -92,6 +94,9 @@ class ParseOptions:
     """What the command line tells the parser."""
 
     test_mode: bool = False  # -t: keepalived is stricter with numbers in test mode
+    # Read as keepalived's parent process does: only these areas' top-level blocks are read,
+    # the others are skipped unseen (None: read everything).
+    active_areas: frozenset[str] | None = None
 
 
 @dataclass
@@ -253,6 +258,12 @@ def _process(ctx: ParseContext, table: Table, need_bob: bool) -> bool:
                 hint=f"did you mean '{suggestion}'?" if suggestion else None,
                 keyword=first,
             )
+            continue
+
+        active = ctx.options.active_areas
+        if active is not None and ctx.kw_level == 0 and kw.area not in active:
+            # An inactive block in this process: skipped, '{' on this line or the next.
+            ctx.skip_sublevel = 1 if words[-1] == BOB else -1
             continue
 
         bob_needed = False

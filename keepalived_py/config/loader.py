@@ -11,6 +11,11 @@ from keepalived_py.config.model import Config
 from keepalived_py.config.validate import validate
 from keepalived_py.config.validate.context import ValidationContext
 
+# The areas keepalived's parent process reads; the children read the rest.
+PARENT_AREAS = frozenset({"global_defs"})
+# keepalived's exit status when a configuration file error stops the parent (EXIT_NO_CONFIG).
+EXIT_CONFIG_FILE_ERROR = 6
+
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
@@ -33,13 +38,20 @@ class LoadResult:
 def load(path: str, host: Host, options: LoadOptions | None = None) -> LoadResult:
     opts = options or LoadOptions()
     diags = Diagnostics()
+    state = source.SourceState()
     try:
-        lines = source.read_source(path, host, diags, source.SourceOptions(opts.config_id, opts.all_config))
-        stmts = statements.parse_statements(lines, diags)
-        ctx = dispatch.ParseContext(
-            stmts, diags, host, model.new_draft(), dispatch.ParseOptions(test_mode=opts.test_mode)
+        lines = source.read_source(
+            path, host, diags, source.SourceOptions(opts.config_id, opts.all_config), state
         )
+        stmts = statements.parse_statements(lines, diags)
+        parse_opts = dispatch.ParseOptions(test_mode=opts.test_mode)
+        if state.config_file_error:
+            # keepalived's parent reads the file (global keywords only) and stops there.
+            parse_opts.active_areas = PARENT_AREAS
+        ctx = dispatch.ParseContext(stmts, diags, host, model.new_draft(), parse_opts)
         dispatch.run(ctx, schema.root_table())
+        if state.config_file_error:
+            return LoadResult(None, diags, EXIT_CONFIG_FILE_ERROR)
         config = model.freeze(ctx.result)
         if opts.validate:
             vctx = ValidationContext(config, host, diags, opts.test_mode)

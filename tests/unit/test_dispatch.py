@@ -22,3 +22,17 @@ def test_extra_close_brace() -> None:
     r = parse_text("}\n", validate=False)
     assert "Extra '}' found" in messages(r)
     assert r.diags.status >= Severity.UNEXPECTED_EOB
+
+
+def test_fatal_include_error_stops_after_the_parent_read() -> None:
+    # keepalived's parent reads global keywords only, then exits 6 on a fatal include error:
+    # unknown keywords inside VRRP blocks are never reported, global ones are.
+    text = (
+        "includea /etc/keepalived/nomatch_*.conf\n"
+        "global_defs {\n  bogus_global 1\n}\n"
+        "vrrp_instance VI_1 {\n  bogus_vrrp 1\n}\n"
+    )
+    r = parse_text(text)
+    assert r.fatal_exit == 6
+    assert r.config is None
+    assert r.diags.unknown_keywords() == [(3, "bogus_global")]

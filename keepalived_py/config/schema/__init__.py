@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 from keepalived_py.config.dispatch import Table
@@ -13,5 +14,6 @@ def root_table() -> Table:
     """The top level of keepalived.conf (built once; tables are never mutated after)."""
     table = Table("top level")
     for area in (global_defs, static, trackers, vrrp, lvs, bfd):
-        table.extend(area.root_keywords())
+        name = area.__name__.rsplit(".", 1)[-1]
+        table.extend(replace(kw, area=name) for kw in area.root_keywords())
     return table
