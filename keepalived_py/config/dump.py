@@ -259,8 +259,16 @@ class _Dumper:
         w(f" Gratuitous ARP refresh repeat = {_g(gd, 'vrrp_garp_master_refresh_repeat', 1)}")
         lp_delay = _g(gd, "vrrp_garp_lower_prio_delay")
         lp_rep = _g(gd, "vrrp_garp_lower_prio_repeat")
-        w(f" Gratuitous ARP lower priority delay = {(delay if lp_delay is None else lp_delay) // TIMER_HZ}")
-        w(f" Gratuitous ARP lower priority repeat = {rep if lp_rep is None else lp_rep}")
+        # Only the VRRP process resolves the unset lower-priority values (to the master ones).
+        unset = UINT_MAX
+        if lp_delay is None:
+            lp_delay_s = delay // TIMER_HZ if vrrp_process else unset
+        else:
+            lp_delay_s = lp_delay // TIMER_HZ
+        if lp_rep is None:
+            lp_rep = rep if vrrp_process else unset
+        w(f" Gratuitous ARP lower priority delay = {lp_delay_s}")
+        w(f" Gratuitous ARP lower priority repeat = {lp_rep}")
         w(f" Num adverts before down = {_g(gd, 'vrrp_down_timer_adverts', 3)}")
         extra = _g(gd, "vrrp_garp_extra_if", 0)
         which = "i/f" if _g(gd, "vrrp_garp_extra_if_all") else "VMAC"
@@ -1034,7 +1042,23 @@ class _Dumper:
     # -- BFD process -------------------------------------------------------------------------
 
     def bfd_data(self) -> None:
-        pass
+        w = self.w
+        w("------< BFD Topology >------")
+        for b in self.config.bfd.instances:
+            family = _g(b, "family", 4)
+            w(f" BFD Instance = {b.name}")
+            w(f"   Neighbor IP = {b.neighbor}")
+            if _g(b, "source"):
+                w(f"   Source IP = {b.source}")
+            w(f"   Required min RX interval = {b.min_rx_us} us")
+            w(f"   Desired min TX interval = {b.min_tx_us} us")
+            w(f"   Desired idle TX interval = {b.idle_tx_us} us")
+            w(f"   Detection multiplier = {b.multiplier}")
+            w(f"   {'TTL' if family == 4 else 'hoplimit'} = {b.ttl}")
+            w(f"   max_hops = {b.max_hops}")
+            w(f"   passive = {_tf(b.passive)}")
+            w(f"   send event to VRRP process = {'Yes' if _g(b, 'vrrp', True) else 'No'}")
+            w(f"   send event to checker process = {'Yes' if _g(b, 'checker', True) else 'No'}")
 
     # -- the whole dump ------------------------------------------------------------------------
 
@@ -1043,7 +1067,7 @@ class _Dumper:
         vrrp_proc = self._runs_vrrp()
         check_proc = bool(_g(cfg.lvs, "virtual_servers", ()))
         bfd_proc = bool(_g(cfg.bfd, "instances", ()))
-        if vrrp_proc or check_proc:
+        if vrrp_proc or check_proc or bfd_proc:
             self.global_defs(vrrp_proc)
         if vrrp_proc:
             self.garp_delays()
