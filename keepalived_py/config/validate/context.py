@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from keepalived_py.config.errors import Diagnostics, Location, Severity
 from keepalived_py.config.host import Host
@@ -17,6 +18,8 @@ class ValidationContext:
     host: Host
     diags: Diagnostics
     test_mode: bool = False
+    # State one area's checks hand to another's (e.g. the script-user lookups of one -t run).
+    scratch: dict[str, Any] = field(default_factory=dict)
 
     def report(
         self, severity: Severity, message: str, location: Location | None = None, hint: str | None = None

@@ -342,54 +342,84 @@ def _check_namespace(vctx: ValidationContext) -> None:
     raise ConfigError(diag, exit_code=0)
 
 
-def validate(vctx: ValidationContext) -> None:
-    """Script security as keepalived ``-t`` judges it (parent, then checker, then vrrp)."""
-    config = vctx.config
-    g = config.global_defs
-    _check_namespace(vctx)
+def _checker(vctx: ValidationContext) -> _Checker:
+    """The script checker shared by the three processes' checks of one ``-t`` run.
+
+    Under ``-t`` keepalived validates the checker and VRRP configurations one after the other in
+    one process, so what the first learns about the default script user holds for the next.
+    """
+    found = vctx.scratch.get("script_checker")
+    if isinstance(found, _Checker):
+        return found
+    g = vctx.config.global_defs
     s: ScriptUserState = g.default_script_user
-    checker = _Checker(
+    made = _Checker(
         vctx, {"resolved": s.resolved, "failed": s.failed, "uid": s.uid, "gid": s.gid}, g.script_security
     )
+    vctx.scratch["script_checker"] = made
+    return made
 
-    # Parent: startup/shutdown scripts.
+
+def validate(vctx: ValidationContext) -> None:
+    """The parent's checks: network namespace, then start-up/shutdown script security.
+
+    The checker and VRRP processes' script checks (``check_checker_scripts``,
+    ``check_vrrp_scripts``) are called by validate/lvs.py and validate/vrrp.py at the point
+    of their own validation where keepalived makes them.
+    """
+    g = vctx.config.global_defs
+    _check_namespace(vctx)
     if g.startup_script or g.shutdown_script:
+        checker = _checker(vctx)
         flags = checker.run_flags(g.startup_script) | checker.run_flags(g.shutdown_script)
         checker.verdict(flags, "start/shutdown ")
 
-    # Checker process: its parse gives each script its user (a refused one is dropped), then
-    # its validation checks them if a virtual server is left.
-    resolved = _resolve(checker, config, CHECKER_SCRIPT_KEYWORDS)
-    if _checker_active(config):
-        flags = ScriptFlags.NONE
-        for script, loc, ids, _name in resolved:
-            got = checker.flags(script, *ids, loc)
-            flags |= got
-            if script.keyword == "misc_path":
-                if got & ScriptFlags.INHIBIT:
-                    checker.log(f"Disabling misc script {script.cmdline()} due to insecure", loc)
-                elif got & ScriptFlags.NOTFOUND:
-                    checker.log(f"Disabling misc script {script.cmdline()} since not found/accessible", loc)
-        flags |= checker.run_flags(g.notify_fifo.script) | checker.run_flags(g.lvs_notify_fifo.script)
-        checker.verdict(flags, "check ")
 
-    # VRRP process: every vrrp_script is checked, tracked or not.
-    resolved = _resolve(checker, config, VRRP_SCRIPT_KEYWORDS | TRACK_SCRIPT_KEYWORDS)
-    if _vrrp_active(config):
-        flags = ScriptFlags.NONE
-        for script, loc, ids, name in resolved:
-            got = checker.flags(script, *ids, loc)
-            flags |= got
-            if script.keyword not in TRACK_SCRIPT_KEYWORDS:
-                continue
+def check_checker_scripts(vctx: ValidationContext) -> None:
+    """Checker process: its parse gives each script its user (a refused one is dropped), then
+    its validation checks them if a virtual server is left."""
+    config = vctx.config
+    g = config.global_defs
+    checker = _checker(vctx)
+    resolved = _resolve(checker, config, CHECKER_SCRIPT_KEYWORDS)
+    if not _checker_active(config):
+        return
+    flags = ScriptFlags.NONE
+    for script, loc, ids, _name in resolved:
+        got = checker.flags(script, *ids, loc)
+        flags |= got
+        if script.keyword == "misc_path":
             if got & ScriptFlags.INHIBIT:
-                vctx.report(Severity.GENERAL_ERROR, f"Disabling track script {name} due to insecure", loc)
+                checker.log(f"Disabling misc script {script.cmdline()} due to insecure", loc)
             elif got & ScriptFlags.NOTFOUND:
-                vctx.report(
-                    Severity.GENERAL_ERROR, f"Disabling track script {name} since not found/accessible", loc
-                )
-        flags |= checker.run_flags(g.notify_fifo.script) | checker.run_flags(g.vrrp_notify_fifo.script)
-        checker.verdict(flags, "")
+                checker.log(f"Disabling misc script {script.cmdline()} since not found/accessible", loc)
+    flags |= checker.run_flags(g.notify_fifo.script) | checker.run_flags(g.lvs_notify_fifo.script)
+    checker.verdict(flags, "check ")
+
+
+def check_vrrp_scripts(vctx: ValidationContext) -> None:
+    """VRRP process: every vrrp_script is checked, tracked or not (keepalived does it at the
+    start of vrrp_complete_init, so not when a missing interface stopped the process)."""
+    config = vctx.config
+    g = config.global_defs
+    checker = _checker(vctx)
+    resolved = _resolve(checker, config, VRRP_SCRIPT_KEYWORDS | TRACK_SCRIPT_KEYWORDS)
+    if not _vrrp_active(config):
+        return
+    flags = ScriptFlags.NONE
+    for script, loc, ids, name in resolved:
+        got = checker.flags(script, *ids, loc)
+        flags |= got
+        if script.keyword not in TRACK_SCRIPT_KEYWORDS:
+            continue
+        if got & ScriptFlags.INHIBIT:
+            vctx.report(Severity.GENERAL_ERROR, f"Disabling track script {name} due to insecure", loc)
+        elif got & ScriptFlags.NOTFOUND:
+            vctx.report(
+                Severity.GENERAL_ERROR, f"Disabling track script {name} since not found/accessible", loc
+            )
+    flags |= checker.run_flags(g.notify_fifo.script) | checker.run_flags(g.vrrp_notify_fifo.script)
+    checker.verdict(flags, "")
 
 
 def _resolve(

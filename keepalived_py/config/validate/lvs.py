@@ -27,6 +27,7 @@ from keepalived_py.config.model.lvs import (
     trio,
 )
 from keepalived_py.config.validate.context import ValidationContext
+from keepalived_py.config.validate.global_defs import check_checker_scripts
 
 UINT_MASK = 2**32 - 1
 
@@ -326,6 +327,7 @@ def validate(vctx: ValidationContext) -> None:
     """Report problems and apply keepalived's corrections to ``vctx.config``."""
     section = vctx.config.lvs
     if not section.virtual_servers:
+        check_checker_scripts(vctx)
         return
     groups: dict[str, VirtualServerGroup] = {}
     for g in section.virtual_server_groups:
@@ -338,3 +340,4 @@ def validate(vctx: ValidationContext) -> None:
     vctx.config = dataclasses.replace(
         vctx.config, lvs=dataclasses.replace(section, virtual_servers=tuple(checked))
     )
+    check_checker_scripts(vctx)

@@ -25,6 +25,7 @@ from keepalived_py.config.model.vrrp import (
     VrrpSyncGroup,
 )
 from keepalived_py.config.validate.context import ValidationContext
+from keepalived_py.config.validate.global_defs import check_vrrp_scripts
 
 TIMER_HZ = 1_000_000
 TIMER_CENTI_HZ = 10_000
@@ -602,6 +603,7 @@ def validate(vctx: ValidationContext) -> None:
     section = vctx.config.vrrp
     missing = (*vctx.config.static.nonexistent_interfaces, *section.missing_interfaces)
     if not section.instances and not section.sync_groups and not missing:
+        check_vrrp_scripts(vctx)
         return
     # Tracker names are resolved at parse time in keepalived, so their messages come first.
     section = _resolve_trackers(vctx, section)
@@ -615,6 +617,7 @@ def validate(vctx: ValidationContext) -> None:
             hint=f"not found: {names}; add `dynamic_interfaces` to global_defs if they appear later",
         )
         return
+    check_vrrp_scripts(vctx)
 
     for inst in section.instances:
         if inst.vrid is None:
