@@ -28,14 +28,58 @@ Lines keepalived writes from run-time facts are handled this way:
   permissions (written as keepalived computes them only when the config says so), a track
   file's ``Status`` (the file's contents), and the "Script user ... does not exist" log message
   that keepalived prints in the middle of its dump.
+
+The checker process's part (``------< SSL definitions >------``, ``------< LVS Topology >------``,
+``------< Health checkers >------``, checker track files and BFDs) is written from keepalived's
+dump functions (check_data.c, check_api.c and each check_*.c), in the state the checker process
+has when it dumps at start-up: after validate_check_config() (checker defaults, alpha checkers
+down), the track files, the effective weights and init_services() with every IPVS command
+succeeding (services added, real servers without failed checkers alive, quorum and sorry server,
+"RS set", the per-entry "Alive" counts of virtual server groups, nftables fwmarks of groups).
+This part could NOT be compared with real keepalived: on the machine it was written on, the
+checker process exits before dumping (no IPVS kernel module), so it follows the C code only.
+Assumed there: a track file holds its ``init_file`` value (else 0, and its ``Status`` line is
+omitted as for VRRP), a MISC_CHECK has not run (``Last ran`` is the epoch in UTC), and the
+global definitions are written in the checker process's form when no VRRP process runs (no
+``Default interface``, unresolved lower-priority GARP values, ``LVS syncd vrrp name``).  A
+checker whose ``connect_ip`` keepalived rejected (no destination address) is not reproduced.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from keepalived_py.config.host import Host
 from keepalived_py.config.model import Config
+from keepalived_py.config.model.checkers import (
+    HTTP_STATUS_CODE_MAX,
+    HTTP_STATUS_CODE_MIN,
+    BfdCheck,
+    DnsCheck,
+    FileCheck,
+    HttpGetCheck,
+    MiscCheck,
+    PingCheck,
+    SmtpCheck,
+    SslGetCheck,
+    TcpCheck,
+    UdpCheck,
+    Url,
+    resolve_timing,
+)
+from keepalived_py.config.model.lvs import (
+    ForwardingMethod,
+    Protocol,
+    ServiceFlag,
+    Tunnel,
+    TunnelChecksum,
+    TunnelType,
+    VirtualServer,
+    VirtualServerGroup,
+    trio,
+)
 from keepalived_py.config.scripts import Script
 
 TIMER_HZ = 1_000_000
@@ -121,7 +165,9 @@ class _Dumper:
 
     # -- global definitions --------------------------------------------------------------------
 
-    def global_defs(self, vrrp_process: bool) -> None:
+    def global_defs(self, process: str) -> None:
+        """``process``: "vrrp", "checker" or "bfd", the process whose dump this is."""
+        vrrp_process = process == "vrrp"
         gd = self.config.global_defs
         w = self.w
         w("------< Global definitions >------")
@@ -210,14 +256,26 @@ class _Dumper:
             w(f" Default interface = {_g(gd, 'default_interface') or DFLT_INT}")
         w(f" Disable local IGMP = {_yn(_g(gd, 'disable_local_igmp'))}")
         sync = _g(gd, "lvs_sync_daemon")
+        vname = _g(sync, "vrrp_instance")
+        if vrrp_process and vname and self._instance(vname) is None:
+            sync = None  # "Unable to find vrrp instance ... - clearing lvs_syncd config"
         if sync is not None:
-            if _g(sync, "vrrp_instance"):
-                w(f" LVS syncd vrrp instance = {sync.vrrp_instance}")
-            w(f" LVS syncd interface = {sync.interface}")
+            vname = _g(sync, "vrrp_instance")
             sync_id = _g(sync, "sync_id")
-            if sync_id is None:
-                inst = self._instance(_g(sync, "vrrp_instance"))
-                sync_id = _g(inst, "vrid", 0) or 0
+            if vrrp_process:
+                # The VRRP process links the instance (and takes its VRID as default id).
+                if vname:
+                    w(f" LVS syncd vrrp instance = {vname}")
+                if sync_id is None:
+                    sync_id = _g(self._instance(vname), "vrid", 0) or 0
+            else:
+                # The other processes only know the name; the checker process defaults the id
+                # to 0 when it runs the sync daemon itself (no VRRP instance named).
+                if vname:
+                    w(f" LVS syncd vrrp name = {vname}")
+                if sync_id is None:
+                    sync_id = 0 if process == "checker" and not vname else UINT_MAX
+            w(f" LVS syncd interface = {sync.interface}")
             w(f" LVS syncd syncid = {sync_id}")
             if _g(sync, "maxlen"):
                 w(f" LVS syncd maxlen = {sync.maxlen}")
@@ -236,6 +294,13 @@ class _Dumper:
         ):
             fifo = _g(gd, field)
             if fifo is None or not _g(fifo, "name"):
+                continue
+            if (
+                field == "lvs_notify_fifo"
+                and process == "checker"
+                and _g(_g(gd, "notify_fifo"), "name") == fifo.name
+            ):
+                # The checker process drops an LVS FIFO that is also the global one.
                 continue
             uid, gid = _g(fifo, "uid"), _g(fifo, "gid")
             ids = (
@@ -1037,7 +1102,340 @@ class _Dumper:
     # -- checker process ---------------------------------------------------------------------
 
     def check_data(self) -> None:
-        pass
+        """The checker process's sections, in the state keepalived has when it dumps them."""
+        cfg = self.config
+        lvs = cfg.lvs
+        w = self.w
+        sim = _CheckerStartup(cfg)
+        if lvs.ssl is not None or sim.ssl_required:
+            w("------< SSL definitions >------")
+            ssl = lvs.ssl
+            if ssl is None or not (ssl.password or ssl.ca or ssl.certificate or ssl.key):
+                w(" Using autogen SSL context")
+            else:
+                if ssl.password:
+                    w(f" Password : {ssl.password}")
+                if ssl.ca:
+                    w(f" CA-file : {ssl.ca}")
+                if ssl.certificate:
+                    w(f" Certificate file : {ssl.certificate}")
+                if ssl.key:
+                    w(f" Key file : {ssl.key}")
+        if lvs.virtual_servers:
+            w("------< LVS Topology >------")
+            w(f" System is compiled with LVS v{LVS_VERSION}")
+            for vsg in lvs.virtual_server_groups:
+                self.vsg(vsg, sim)
+            for vs_state in sim.vss:
+                self.vs(vs_state)
+        if sim.checkers:
+            w("------< Health checkers >------")
+            for chk in sim.checkers:
+                self.checker(chk, sim)
+        if sim.track_files:
+            w("------< Checker track files >------")
+            for tf, trackers in sim.track_files:
+                w(f" Track file = {tf.name}")
+                w(f"   File = {tf.file}")
+                if tf.init is not None:
+                    w(f"   Status = {tf.init_value}")
+                w(f"   Weight = {tf.weight}{' reverse' if tf.weight_reverse else ''}")
+                if trackers:
+                    w("   Tracking instances :")
+                    for chk, weight, reverse in trackers:
+                        w(
+                            f"     {chk.vs.vs.describe()} -> {chk.vs.rs_trio(chk.rs)}, weight {weight}"
+                            f"{' reverse' if reverse else ''}"
+                        )
+        names = _g(cfg.bfd, "checker_tracked", ())
+        if names:
+            w("------< Checker track BFDs >------")
+            for name in names:
+                w(f" Checker Track BFD = {name}")
+                w("   Tracking RS :")
+                for chk in sim.checkers:
+                    if isinstance(chk.checker, BfdCheck) and chk.checker.name == name:
+                        w(f"   {chk.vs.rs_trio(chk.rs)}")
+
+    def vsg(self, vsg: Any, sim: _CheckerStartup) -> None:
+        w = self.w
+        w(" ------< Virtual server group >------")
+        w(f" Virtual Server Group = {vsg.name}, IPv4 = {_yn(vsg.have_ipv4)}, IPv6 = {_yn(vsg.have_ipv6)}")
+        marks = sim.auto_fwmarks.get(vsg.name)
+        if marks is not None and any(marks.values()):
+            w(
+                f"  Fwmark TCP: {marks.get(Protocol.TCP, 0)} UDP: {marks.get(Protocol.UDP, 0)}"
+                f" SCTP: {marks.get(Protocol.SCTP, 0)}"
+            )
+        for i, r in enumerate(vsg.ranges):
+            if r.start != r.end:
+                w(f"   VIP Range = {r.start}-{r.end}, VPORT = {r.port}")
+            else:
+                w(f"   VIP = {r.start}, VPORT = {r.port}")
+            tcp, udp, sctp = sim.range_alive.get((vsg.name, i), (0, 0, 0))
+            w(f"     Alive: {tcp} tcp, {udp} udp, {sctp} sctp")
+            w("     reloaded = False")
+        for i, f in enumerate(vsg.fwmarks):
+            fam = " IPv4" if f.family == 4 else " IPv6" if f.family == 6 else ""
+            w(f"   FWMARK = {f.mark}{fam}")
+            v4, v6 = sim.fwmark_alive.get((vsg.name, i), (0, 0))
+            w(f"     Alive: {v4} IPv4, {v6} IPv6")
+            w("     reloaded = False")
+
+    def vs(self, st: _VsState) -> None:
+        w = self.w
+        vs = st.vs
+        w(" ------< Virtual server >------")
+        if vs.group is not None:
+            w(f" VS GROUP = {vs.describe()}")
+        elif vs.fwmark:
+            w(f" VS FWMARK = {vs.fwmark}")
+        else:
+            w(f" VS VIP = {vs.address}, VPORT = {vs.address.port if vs.address else 0}")
+        if vs.virtualhost:
+            w(f"   VirtualHost = {vs.virtualhost}")
+        if vs.snmp_name:
+            w(f"   SNMP name = '{vs.snmp_name}'")
+        if vs.family:
+            w(f"   Address family = inet{'' if vs.family == 4 else '6'}")
+        elif st.vsg is not None and st.vsg.have_ipv4 and st.vsg.have_ipv6:
+            w("   Address family = IPv4 & IPv6")
+        else:
+            w("   Address family = unknown")
+        w(f"   connection timeout = {_decimal6(vs.connect_timeout)}")
+        w(f"   delay_loop = {_decimal6(vs.delay_loop)}")
+        w(f"   lvs_sched = {vs.scheduler}")
+        flags = vs.flags
+        w(f"   Hashed = {_abled(flags & ServiceFlag.HASHED)}")
+        if vs.scheduler in ("sh", "mh"):
+            w(f"   {vs.scheduler}-port = {_abled(flags & ServiceFlag.SCHED2)}")
+            w(f"   {vs.scheduler}-fallback = {_abled(flags & ServiceFlag.SCHED1)}")
+        else:
+            w(f"   flag-1 = {_abled(flags & ServiceFlag.SCHED1)}")
+            w(f"   flag-2 = {_abled(flags & ServiceFlag.SCHED2)}")
+            w(f"   flag-3 = {_abled(flags & ServiceFlag.SCHED3)}")
+        ops = bool(flags & ServiceFlag.ONEPACKET)
+        inactive = " (inactive due to not UDP)" if ops and vs.protocol != Protocol.UDP else ""
+        w(f"   One packet scheduling = {_abled(ops)}{inactive}")
+        if vs.persistence_timeout:
+            w(f"   persistence timeout = {vs.persistence_timeout}")
+        gran = vs.persistence_granularity
+        if gran is not None:
+            value = gran if isinstance(gran, int) else int.from_bytes(gran.packed, "little")
+            if value != UINT_MAX:
+                if vs.family == 6:
+                    w(f"   persistence granularity = {value}")
+                else:
+                    # keepalived prints the stored word as an IPv4 address (network order).
+                    w(f"   persistence granularity = {'.'.join(str(b) for b in value.to_bytes(4, 'little'))}")
+        w(f"   protocol = {vs.protocol.name if vs.protocol is not None else 'none'}")
+        w(f"   alpha is {_on(vs.alpha)}")
+        w(f"   omega is {_on(vs.omega)}")
+        if vs.retry is not None:
+            w(f"   Retry count = {vs.retry}")
+        if vs.delay_before_retry is not None:
+            w(f"   Retry delay = {_decimal6(vs.delay_before_retry)}")
+        if vs.warmup is not None:
+            w(f"   Warmup = {_decimal6(vs.warmup)}")
+        w(f"   Inhibit on failure is {_on(vs.inhibit_on_failure)}")
+        w(f"   quorum = {vs.quorum}, hysteresis = {vs.hysteresis}")
+        for script, label in ((vs.quorum_up, "up"), (vs.quorum_down, "down")):
+            if script is not None:
+                w(f"   Quorum {label} notify script = {cmd_str(script)}, uid:gid {self.script_ids(script)}")
+        if vs.ha_suspend:
+            w("   Using HA suspend")
+        w(f"   Using smtp notification = {_yn(vs.smtp_alert)}")
+        self.forwarding("default ", vs.forwarding, vs.tunnel)
+        sorry = vs.sorry_server
+        if sorry is not None and st.sorry is not None:
+            dup = "(duplicates rs) " if vs.sorry_server_duplicates_rs else ""
+            w(f"   sorry server {dup}= {trio(sorry.address, vs.protocol)}")
+            self.forwarding("  ", sorry.forwarding, sorry.tunnel)
+            w(f"     Inhibit on failure is {_on(sorry.inhibit)}")
+        w(f"   alive = {int(st.alive)}")
+        w(f"   quorum_state_up = {int(st.quorum_up)}")
+        w("   reloaded = 0")
+        for rs_state in st.rss:
+            self.rs(st, rs_state)
+
+    def forwarding(self, prefix: str, method: ForwardingMethod | None, tunnel: Tunnel) -> None:
+        head = "   " + prefix + "forwarding method = "
+        if method is None:
+            # keepalived's "not set" marker (IP_VS_CONN_F_FWD_MASK), only for an unused default.
+            self.w("   forwarding method =  0x7")
+        elif method != ForwardingMethod.TUN:
+            self.w(head + method.value)
+        elif tunnel.type == TunnelType.IPIP:
+            self.w(head + "TUN, type = IPIP")
+        else:
+            csum = {
+                TunnelChecksum.NOCSUM: ", no checksum",
+                TunnelChecksum.CSUM: ", checksum",
+                TunnelChecksum.REMCSUM: ", remote checksum",
+            }[tunnel.checksum]
+            # keepalived leaves the prefix out of these two lines.
+            if tunnel.type == TunnelType.GUE:
+                self.w(f"   forwarding method = TUN, type = GUE, port = {tunnel.port}{csum}")
+            else:
+                self.w(f"   forwarding method = TUN, type = GRE{csum}")
+
+    def rs(self, vst: _VsState, st: _RsState) -> None:
+        w = self.w
+        rs = st.rs
+        w("   ------< Real server >------")
+        w(
+            f"   RIP = {rs.address}, RPORT = {rs.address.port}, WEIGHT = {_real_weight(st.eff)}"
+            f" EFF WEIGHT = {st.eff}"
+        )
+        self.forwarding("", rs.forwarding, rs.tunnel)
+        w(f"   Alpha is {_on(rs.alpha)}")
+        w(f"   connection timeout = {_decimal6(rs.connect_timeout or 0)}")
+        w(f"   connection limit range = {rs.lthreshold} -> {rs.uthreshold}")
+        w(f"   Delay loop = {_decimal6(rs.delay_loop or 0)}")
+        if rs.retry is not None:
+            w(f"   Retry count = {rs.retry}")
+        if rs.delay_before_retry is not None:
+            w(f"   Retry delay = {_decimal6(rs.delay_before_retry)}")
+        if rs.warmup is not None:
+            w(f"   Warmup = {_decimal6(rs.warmup)}")
+        w(f"   Inhibit on failure is {_on(rs.inhibit_on_failure)}")
+        for script, label in ((rs.notify_up, "up"), (rs.notify_down, "down")):
+            if script is not None:
+                w(f"     RS {label} notify script = {cmd_str(script)}, uid:gid {self.script_ids(script)}")
+        if rs.virtualhost:
+            w(f"    VirtualHost = '{rs.virtualhost}'")
+        if rs.snmp_name:
+            w(f"   SNMP name = {rs.snmp_name}")
+        w(f"   Using smtp notification = {_yn(rs.smtp_alert)}")
+        w(f"   initial weight = {st.iweight}")
+        w(f"   effective weight = {st.eff}")
+        w("   previous effective_weight = 0")
+        w(f"   alive = {int(st.alive)}")
+        w(f"   num failed checkers = {st.failed}")
+        w(f"   RS set = {int(st.set)}")
+        w("   reloaded = 0")
+        if st.track_files:
+            w("   Tracked Files")
+            for name, weight, reverse in st.track_files:
+                w(f"     {name}, weight {weight}{' reverse' if reverse else ''}")
+        bfds = [c.name for c in rs.checkers if isinstance(c, BfdCheck)]
+        if bfds:
+            w("   Tracked BFDs")
+            for name in bfds:
+                w(f"     {name}")
+
+    def checker(self, chk: _CheckerState, sim: _CheckerStartup) -> None:
+        w = self.w
+        c = chk.checker
+        w(f" {chk.vs.vs.describe()} -> {chk.vs.rs_trio(chk.rs)}")
+        w("   Enabled = yes")
+        w(f"   Up = {_yn(chk.is_up)}")
+        w(f"   Has run = {_yn(chk.has_run)}")
+        w(f"   Current weight = {chk.cur_weight}")
+        if not isinstance(c, FileCheck):
+            w(f"   Alpha = {_yn(chk.alpha)}")
+            w(f"   Delay loop = {chk.delay_loop} us")
+            w(f"   Warmup = {chk.warmup} us")
+            w(f"   Retries = {chk.retry}")
+            if chk.retry:
+                w(f"   Delay before retry = {chk.delay_before_retry} us")
+                w(f"   Retries iterations = {chk.retry}")
+            w(f"   Default delay before retry = {chk.default_delay_before_retry} us")
+        w(f"   Log all failures = {_yn(_g(c, 'log_all_failures', False))}")
+        co = _g(c, "connection")
+        if co is not None:
+            w("   Connection")
+            w(f"     Dest = {chk.dest}")
+            if co.bindto is not None:
+                w(f"     Bind to = [{co.bindto}]:{co.bind_port or 0}")
+            if co.bind_if:
+                w(f"     Bind i/f = {co.bind_if}")
+            if co.fwmark:
+                w(f"     Mark = {co.fwmark}")
+            w(f"     Timeout = {chk.timeout / TIMER_HZ:f}")
+        if isinstance(c, TcpCheck):
+            w("   Keepalive method = TCP_CHECK")
+        elif isinstance(c, HttpGetCheck):
+            proto = "SSL" if isinstance(c, SslGetCheck) else "HTTP"
+            w(f"   Keepalive method = {proto}_GET, http protocol {c.http_protocol}")
+            if c.virtualhost:
+                w(f"   Virtualhost = {c.virtualhost}")
+            w(f"   Enable SNI {'' if c.enable_sni else 'un'}set")
+            w(f"   Fast recovery {'' if c.fast_recovery else 'un'}set")
+            for url in c.urls:
+                self.url(url, sim)
+        elif isinstance(c, SmtpCheck):
+            w("   Keepalive method = SMTP_CHECK")
+            w(f"   helo = {c.helo_name}")
+        elif isinstance(c, DnsCheck):
+            w("   Keepalive method = DNS_CHECK")
+            w(f"   Type = {c.type}")
+            w(f"   Name = {c.name}")
+        elif isinstance(c, MiscCheck):
+            w("   Keepalive method = MISC_CHECK")
+            w(f"   script = {cmd_str(c.script)}")
+            w(f"   timeout = {c.timeout // TIMER_HZ}")
+            w(f"   dynamic = {'YES' if c.dynamic else 'NO'}")
+            w(f"   uid:gid = {self.script_ids(c.script)}")
+            w(f"   Last ran = 0.000000 ({EPOCH_CTIME}.000000)")
+            w("   Last status = 0")
+        elif isinstance(c, UdpCheck):
+            w("   Keepalive method = UDP_CHECK")
+            if c.payload:
+                w(f"   Payload len = {len(c.payload)}")
+            else:
+                w("   Payload specified = no")
+            w(f"   Require reply = {_yn(c.require_reply)}")
+            if c.require_reply:
+                w(f"     Min reply length = {c.min_reply_length}")
+                w(f"     Max reply length = {c.max_reply_length}")
+                w(f"     Reply data len = {len(c.reply_data or b'')}")
+                if c.reply_data:
+                    w(f"     Reply data mask = {_yn(c.reply_mask is not None)}")
+        elif isinstance(c, PingCheck):
+            w("   Keepalive method = PING_CHECK")
+        elif isinstance(c, FileCheck):
+            w("   Keepalive method = FILE_CHECK")
+            w(f"     Tracked file = {c.track_file}")
+            w("     Reloaded = No")
+        elif isinstance(c, BfdCheck):
+            w("   Keepalive method = BFD_CHECK")
+            w(f"   Name = {c.name}")
+            w(f"   Alpha is {_on(chk.alpha)}")
+
+    def url(self, url: Url, sim: _CheckerStartup) -> None:
+        w = self.w
+        w(f"   Checked url = {url.path}")
+        if url.digest is not None:
+            w(f"     digest = {url.digest.hex()}")
+        w("     HTTP Status Code(s)")
+        codes = sorted(c for c in url.status_codes if HTTP_STATUS_CODE_MIN <= c <= HTTP_STATUS_CODE_MAX)
+        start: int | None = None
+        prev = 0
+        for code in [*codes, -1]:
+            if start is not None and code == prev + 1:
+                prev = code
+                continue
+            if start is not None:
+                w(f"       {start}" if start == prev else f"       {start}-{prev}")
+            start = prev = code
+        if url.virtualhost:
+            w(f"     Virtual host = {url.virtualhost}")
+        if url.regex is None:
+            return
+        w(f'     Regex = "{url.regex}"')
+        if url.regex_no_match:
+            w("     Regex no match")
+        if url.regex_min_offset or url.regex_max_offset:
+            if url.regex_max_offset:
+                w(f"     Regex min offset = {url.regex_min_offset}, max_offset = {url.regex_max_offset}")
+            else:
+                w(f"     Regex min offset = {url.regex_min_offset}")
+        # keepalived lists every option it knows as soon as any option is set.
+        w(f"     Regex options:{''.join(' ' + o for o in REGEX_OPTIONS) if url.regex_options else ''}")
+        w(f"     Regex ref count = {sim.regex_refs.get((url.regex, frozenset(url.regex_options)), 1)}")
+        if url.regex_stack is not None:
+            w(f"     Regex stack start {sim.jit_stack[0]}, max {sim.jit_stack[1]}")
 
     # -- BFD process -------------------------------------------------------------------------
 
@@ -1068,7 +1466,7 @@ class _Dumper:
         check_proc = bool(_g(cfg.lvs, "virtual_servers", ()))
         bfd_proc = bool(_g(cfg.bfd, "instances", ()))
         if vrrp_proc or check_proc or bfd_proc:
-            self.global_defs(vrrp_proc)
+            self.global_defs("vrrp" if vrrp_proc else "checker" if check_proc else "bfd")
         if vrrp_proc:
             self.garp_delays()
             self.vrrp_data()
@@ -1091,6 +1489,310 @@ class _Dumper:
             or cfg.trackers.scripts
             or cfg.trackers.processes
         )
+
+
+# -- the checker process at start-up --------------------------------------------------------------
+
+LVS_VERSION = "1.2.1"  # IP_VS_VERSION_CODE of the kernel headers keepalived 2.2.7 was built with
+IPVS_WEIGHT_FAULT = -(2**31)
+IPVS_WEIGHT_LIMIT = 2**31 - 1
+ULONG_MAX = 2**64 - 1
+EPOCH_CTIME = "Thu Jan  1 00:00:00 1970"  # ctime() of a MISC_CHECK that has not run (UTC)
+DEFAULT_NFTABLES_START_FWMARK = 1000
+# PCRE2 options keepalived knows, in the order of its table.
+REGEX_OPTIONS = (
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "caseless",
+    "dollar_endonly",
+    "dotall",
+    "dupnames",
+    "extended",
+    "firstline",
+    "match_unset_backref",
+    "multiline",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "ungreedy",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+)
+
+
+def _decimal6(value: int) -> str:
+    """keepalived's format_decimal(value, 6)."""
+    return f"{value // TIMER_HZ}.{value % TIMER_HZ:06d}"
+
+
+def _abled(flag: Any) -> str:
+    return "enabled" if flag else "disabled"
+
+
+def _on(flag: Any) -> str:
+    return "ON" if flag else "OFF"
+
+
+def _real_weight(weight: int) -> int:
+    return 0 if weight < 0 else min(weight, IPVS_WEIGHT_LIMIT)
+
+
+@dataclass
+class _RsState:
+    rs: Any  # RealServer, or the SorryServer
+    iweight: int
+    inhibit: bool
+    eff: int = 0
+    alive: bool = False
+    set: bool = False
+    failed: int = 0
+    track_files: list[tuple[str, int, bool]] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class _VsState:
+    vs: VirtualServer
+    vsg: VirtualServerGroup | None
+    rss: list[_RsState]
+    sorry: _RsState | None
+    alive: bool = False
+    quorum_up: bool = False
+
+    def rs_trio(self, rs: Any) -> str:
+        return trio(rs.address, self.vs.protocol)
+
+
+@dataclass
+class _CheckerState:
+    vs: _VsState
+    rs: Any
+    rs_state: _RsState
+    checker: Any
+    alpha: bool = False
+    is_up: bool = True
+    has_run: bool = False
+    cur_weight: int = 0
+    delay_loop: int = ULONG_MAX
+    warmup: int = ULONG_MAX
+    retry: int = UINT_MAX
+    delay_before_retry: int = ULONG_MAX
+    default_delay_before_retry: int = TIMER_HZ
+    dest: str = ""
+    timeout: int = 0
+
+
+class _CheckerStartup:
+    """What keepalived's checker process has done to its data when it writes the dump.
+
+    It runs with IPVS commands succeeding: validate_check_config (checker defaults, alpha
+    checkers down), the track files (at their ``init_file`` value, else 0), effective weights,
+    then init_services (services added, real servers without failed checkers added and alive,
+    the quorum state and sorry server at start-up, inhibited servers added with weight 0).
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        lvs = cfg.lvs
+        self.groups = {g.name: g for g in reversed(lvs.virtual_server_groups)}
+        self.vss: list[_VsState] = []
+        self.checkers: list[_CheckerState] = []
+        self.range_alive: dict[tuple[str, int], tuple[int, int, int]] = {}
+        self.fwmark_alive: dict[tuple[str, int], tuple[int, int]] = {}
+        self.auto_fwmarks: dict[str, dict[Protocol, int]] = {}
+        self.track_files: list[tuple[Any, list[tuple[_CheckerState, int, bool]]]] = []
+        self.regex_refs: dict[tuple[str, frozenset[str]], int] = {}
+        self.jit_stack = (0, 0)
+        self.ssl_required = False
+        gd = cfg.global_defs
+        self.nft_ipvs = bool(_g(gd, "nftables_ipvs"))
+        self.next_fwmark = int(_g(gd, "nftables_ipvs_start_fwmark", None) or DEFAULT_NFTABLES_START_FWMARK)
+        for vs in lvs.virtual_servers:
+            vsg = self.groups.get(vs.group) if vs.group is not None else None
+            rss = [_RsState(rs, int(rs.weight or 0), bool(rs.inhibit_on_failure)) for rs in vs.real_servers]
+            sorry = None
+            if vs.sorry_server is not None:
+                sorry = _RsState(vs.sorry_server, 1, bool(vs.sorry_server.inhibit))
+            self.vss.append(_VsState(vs, vsg, rss, sorry))
+        for vst in self.vss:
+            for rs, rst in zip(vst.vs.real_servers, vst.rss, strict=True):
+                for c in rs.checkers:
+                    if not isinstance(c, FileCheck):
+                        self.checkers.append(self._checker(vst, rs, rst, c))
+        # set_quorum_states(): nothing is alive yet.
+        for vst in self.vss:
+            vst.quorum_up = (vst.vs.quorum + vst.vs.hysteresis) & UINT_MAX == 0
+        self._file_checkers(cfg)
+        for rst in (r for vst in self.vss for r in vst.rss):
+            rst.eff = rst.iweight
+        for chk in self.checkers:
+            chk.rs_state.eff += chk.cur_weight
+        for vst in self.vss:
+            self._init_service(vst)
+        self._regexes()
+
+    def _checker(self, vst: _VsState, rs: Any, rst: _RsState, c: Any) -> _CheckerState:
+        chk = _CheckerState(vst, rs, rst, c)
+        alpha = _g(c, "alpha")
+        chk.alpha = bool(rs.alpha if alpha is None else alpha)
+        if isinstance(c, HttpGetCheck):
+            chk.default_delay_before_retry = 3 * TIMER_HZ
+            self.ssl_required = self.ssl_required or isinstance(c, SslGetCheck)
+        elif isinstance(c, DnsCheck):
+            chk.default_delay_before_retry = 0
+        if not isinstance(c, BfdCheck):
+            timing = resolve_timing(
+                c,
+                delay_loop=int(rs.delay_loop or 0),
+                rs_retry=rs.retry,
+                rs_delay_before_retry=rs.delay_before_retry,
+                rs_warmup=rs.warmup,
+            )
+            chk.retry, chk.delay_before_retry = timing.retry, timing.delay_before_retry
+            chk.warmup, chk.delay_loop = timing.warmup, timing.delay_loop
+        co = _g(c, "connection")
+        if co is not None:
+            port = co.connect_port
+            if port is None:
+                parsed = _g(rs, "parsed_port")
+                port = rs.address.port if parsed is None else parsed
+            chk.dest = f"[{co.connect_ip or rs.address.ip}]:{port}"
+            timeout = co.connect_timeout
+            chk.timeout = int(rs.connect_timeout or 0) if timeout is None else int(timeout)
+        if chk.alpha:
+            chk.is_up = False
+            rst.failed += 1
+        return chk
+
+    def _file_checkers(self, cfg: Config) -> None:
+        """add_rs_to_track_files(), set_track_file_weights(), set_track_file_checkers_down()."""
+        by_file: dict[str, list[tuple[_CheckerState, int, bool]]] = {}
+        for vst in self.vss:
+            for rs, rst in zip(vst.vs.real_servers, vst.rss, strict=True):
+                for c in rs.checkers:
+                    if not isinstance(c, FileCheck):
+                        continue
+                    tf = cfg.trackers.track_file(c.track_file)
+                    if tf is None:
+                        continue
+                    weight = tf.weight if c.weight is None else c.weight
+                    reverse = tf.weight_reverse if c.weight is None else c.reverse
+                    chk = _CheckerState(vst, rs, rst, c, has_run=True)
+                    status = tf.init_value if tf.init is not None else 0
+                    value = status * weight * (-1 if reverse else 1)
+                    if status and weight:
+                        chk.cur_weight = value
+                    if status and (not weight or value <= IPVS_WEIGHT_FAULT):
+                        chk.is_up = False
+                    # init_service_rs() counts these failures (not the checker state).
+                    if (weight and value <= IPVS_WEIGHT_FAULT) or (not weight and status):
+                        rst.failed += 1
+                    rst.track_files.append((tf.name, weight, reverse))
+                    self.checkers.append(chk)
+                    by_file.setdefault(tf.name, []).append((chk, weight, reverse))
+        for tf in cfg.trackers.track_files:
+            if tf.name in by_file:
+                self.track_files.append((tf, by_file[tf.name]))
+
+    def _count(self, vst: _VsState, up: bool) -> None:
+        """keepalived's per group entry counts of destinations added (ipvs_group_cmd)."""
+        vsg = vst.vsg
+        if vsg is None or self._auto_fwmark(vst):
+            return
+        step = 1 if up else -1
+        proto = vst.vs.protocol
+        for i in range(len(vsg.ranges)):
+            tcp, udp, sctp = self.range_alive.get((vsg.name, i), (0, 0, 0))
+            if proto == Protocol.TCP:
+                tcp += step
+            elif proto == Protocol.UDP:
+                udp += step
+            else:
+                sctp += step
+            self.range_alive[(vsg.name, i)] = (tcp, udp, sctp)
+        for i in range(len(vsg.fwmarks)):
+            v4, v6 = self.fwmark_alive.get((vsg.name, i), (0, 0))
+            if vst.vs.family == 4:
+                v4 += step
+            else:
+                v6 += step
+            self.fwmark_alive[(vsg.name, i)] = (v4, v6)
+
+    def _auto_fwmark(self, vst: _VsState) -> bool:
+        vsg, proto = vst.vsg, vst.vs.protocol
+        if vsg is None or proto is None:
+            return False
+        return bool(self.auto_fwmarks.get(vsg.name, {}).get(proto))
+
+    def _add_dest(self, vst: _VsState, rst: _RsState) -> None:
+        """ipvs_cmd(LVS_CMD_ADD_DEST)."""
+        if rst.inhibit and rst.set:
+            return  # an edit of the destination
+        rst.set = True
+        self._count(vst, True)
+
+    def _del_dest(self, vst: _VsState, rst: _RsState) -> None:
+        """ipvs_cmd(LVS_CMD_DEL_DEST)."""
+        if rst.inhibit:
+            return  # weight set to 0 instead
+        if rst.set:
+            rst.set = False
+        self._count(vst, False)
+
+    def _init_service(self, vst: _VsState) -> None:
+        vs, vsg = vst.vs, vst.vsg
+        # The service: with an ipvs nftables table, a group of addresses gets a fwmark per protocol.
+        if self.nft_ipvs and vsg is not None and vs.protocol is not None and not vsg.fwmarks:
+            marks = self.auto_fwmarks.setdefault(vsg.name, {})
+            if not marks.get(vs.protocol):
+                marks[vs.protocol] = self.next_fwmark
+                self.next_fwmark += 1
+        vst.alive = True
+        for rst in vst.rss:
+            if (not rst.failed and not rst.alive) or (rst.inhibit and not rst.set):
+                self._add_dest(vst, rst)
+                if not rst.failed:
+                    rst.alive = True
+        # update_quorum_state(vs, init=True)
+        weight_sum = sum(_real_weight(r.eff) for r in vst.rss if r.alive)
+        sign = -1 if vst.quorum_up else 1
+        threshold = (vs.quorum + sign * vs.hysteresis) & UINT_MAX
+        sorry = vst.sorry
+        if not vst.quorum_up and weight_sum >= threshold:
+            vst.quorum_up = True
+        elif (vst.quorum_up and (not weight_sum or weight_sum < threshold)) or (
+            not vst.quorum_up and sorry is not None and not sorry.alive
+        ):
+            vst.quorum_up = False
+            if sorry is not None and not sorry.alive:
+                for rst in vst.rss:
+                    if rst.alive:
+                        self._del_dest(vst, rst)
+                self._add_dest(vst, sorry)
+                sorry.alive = True
+        if sorry is not None and sorry.inhibit and not sorry.set:
+            if vs.sorry_server_duplicates_rs:
+                sorry.set = True
+            else:
+                self._add_dest(vst, sorry)
+
+    def _regexes(self) -> None:
+        stacks: list[tuple[int, int]] = []
+        for chk in self.checkers:
+            for url in _g(chk.checker, "urls", ()):
+                if url.regex is not None:
+                    key = (url.regex, frozenset(url.regex_options))
+                    self.regex_refs[key] = self.regex_refs.get(key, 0) + 1
+                if url.regex_stack is not None:
+                    stacks.append(url.regex_stack)
+        if stacks:
+            self.jit_stack = (max(s[0] for s in stacks), max(s[1] for s in stacks))
 
 
 def _addr_plen(address: str, plen: int, family: int) -> str:

@@ -132,6 +132,9 @@ class RealServer:
     # Frozen checker objects (keepalived_py.config.model.checkers), in config order.
     checkers: tuple[Any, ...] = ()
     location: Location | None = None
+    # The port as written, when validation changed it (keepalived's checkers copied the address
+    # of their real server while parsing, so they keep this port).
+    parsed_port: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,7 +304,7 @@ def _check_ports(
             )
             port = vs_port
         if port != rs.address.port:
-            rs = dataclasses.replace(rs, address=_with_port(rs.address, port))
+            rs = dataclasses.replace(rs, address=_with_port(rs.address, port), parsed_port=rs.address.port)
         out.append(rs)
 
     if sorry is not None and sorry.forwarding != nat:
