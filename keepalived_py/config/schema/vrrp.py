@@ -194,7 +194,7 @@ _TRACK_KINDS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "track_script": ("track_scripts", "trackers", ("scripts", "vrrp_scripts"), "script"),
     "track_file": ("track_files", "trackers", ("track_files", "files"), "file"),
     "track_process": ("track_processes", "trackers", ("processes", "track_processes"), "process"),
-    "track_bfd": ("track_bfds", "bfd", ("instances", "bfd_instances"), "bfd"),
+    "track_bfd": ("track_bfds", "bfd", ("vrrp_tracked",), "bfd"),
 }
 
 

@@ -38,7 +38,7 @@ _TRACKERS: dict[str, tuple[str, tuple[str, ...], int, str]] = {
     "track_scripts": ("trackers", ("scripts", "vrrp_scripts"), 0, "script"),
     "track_files": ("trackers", ("track_files", "files"), 1, "file"),
     "track_processes": ("trackers", ("processes", "track_processes"), 0, "process"),
-    "track_bfds": ("bfd", ("instances", "bfd_instances"), 0, "bfd"),
+    "track_bfds": ("bfd", ("vrrp_tracked",), 0, "bfd"),
 }
 
 

@@ -1,0 +1,52 @@
+"""Bugs found by comparing keepalived-py -d with real keepalived 2.2.7 (checked in kpt0)."""
+
+from __future__ import annotations
+
+from keepalived_py.config.dump import dump_lines
+from tests.configtest import messages, parse_text
+
+BFD_TRACK = """
+bfd_instance B1 {
+    neighbor_ip 192.0.2.40
+    weight -20
+}
+bfd_instance B2 {
+    neighbor_ip 192.0.2.41
+    weight 10 reverse
+}
+bfd_instance B3 {
+    neighbor_ip 192.0.2.42
+    checker
+}
+vrrp_instance VI_1 {
+    interface eth0
+    state BACKUP
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        192.0.2.200
+    }
+    track_bfd {
+        B1
+        B2 weight 5
+        B3
+    }
+}
+"""
+
+
+def test_track_bfd_without_weight_takes_the_bfd_instance_weight() -> None:
+    result = parse_text(BFD_TRACK)
+    assert result.config is not None
+    inst = result.config.vrrp.instances[0]
+    weights = {t.name: (t.weight, t.reverse) for t in inst.track_bfds}
+    # keepalived: B1 -> -20 (bfd_instance weight); B2 -> 5 with the instance's reverse kept.
+    assert weights == {"B1": (-20, False), "B2": (5, True)}
+    lines = dump_lines(result.config)
+    assert "     B1: weight -20" in lines
+    assert "     B2: weight 5 reverse" in lines
+
+
+def test_track_bfd_of_checker_only_bfd_instance_is_not_found() -> None:
+    result = parse_text(BFD_TRACK)
+    assert "(VI_1) track bfd B3 not found, ignoring..." in messages(result)
