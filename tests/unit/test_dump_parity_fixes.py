@@ -50,3 +50,31 @@ def test_track_bfd_without_weight_takes_the_bfd_instance_weight() -> None:
 def test_track_bfd_of_checker_only_bfd_instance_is_not_found() -> None:
     result = parse_text(BFD_TRACK)
     assert "(VI_1) track bfd B3 not found, ignoring..." in messages(result)
+
+
+ROUTES = """
+static_routes {
+    blackhole 203.0.113.128/25
+    203.0.113.0/26 dev eth0
+    append 203.0.113.64/27 dev eth0
+    add 203.0.113.96/28 dev eth1
+    append unreachable 198.51.100.0/25
+    prohibit 198.51.100.128/26 prepend
+    unicast 198.51.100.192/27 dev eth0
+    throw 198.51.100.224/28 append
+}
+"""
+
+
+def test_route_type_word_makes_an_add_route() -> None:
+    """keepalived 2.2.7's IPROUTE_BIT_ADD is IPROUTE_BIT_TYPE (a macro shadows the enum member).
+
+    Expected modes are those of keepalived's own dump of this config (kpt0).
+    """
+    result = parse_text(ROUTES)
+    assert result.config is not None
+    modes = [r.mode for r in result.config.static.routes]
+    assert modes == ["add", "prepend", "append", "add", "add", "prepend", "add", "append"]
+    lines = dump_lines(result.config)
+    assert "     add blackhole 203.0.113.128/25 proto 18 no_track" in lines
+    assert "     prepend prohibit 198.51.100.128/26 proto 18 no_track" in lines

@@ -728,9 +728,23 @@ def parse_route(ctx: ParseContext, words: tuple[str, ...], static: bool = False)
         return None
 
 
+def _route_mode(bits: dict[str, bool]) -> str:
+    """How keepalived 2.2.7 adds the route (and prints it first in its dump).
+
+    In vrrp_iproute.h the enum member IPROUTE_ADD is shadowed by a later ``#define IPROUTE_ADD 1``,
+    so IPROUTE_BIT_ADD is 1 << 1, the bit of IPROUTE_TYPE.  A route type word (``blackhole``,
+    ``unicast``, ...) therefore makes the route an "add" (NLM_F_EXCL), even after ``append``; a
+    later ``prepend`` or ``append`` clears it.  No word at all is "prepend".
+    """
+    if bits["add"]:
+        return "add"
+    return "append" if bits["append"] else "prepend"
+
+
 def _parse_route(ctx: ParseContext, words: tuple[str, ...], static: bool) -> Route:
     st = _RouteState()
     r: dict[str, Any] = {}
+    mode_bits = {"add": False, "append": False}
     metrics: dict[str, int] = {}
     locked: list[str] = []
     nexthops: list[Nexthop] = []
@@ -917,7 +931,9 @@ def _parse_route(ctx: ParseContext, words: tuple[str, ...], static: bool) -> Rou
                 ctx.report(GE, f"ttl-propagate value {p} not recognised")
                 r["ttl_propagate"] = False
         elif w in ("add", "prepend", "append"):
-            r["mode"] = w
+            # keepalived 2.2.7 keeps these as two mask bits; see _route_mode().
+            mode_bits["add"] = w == "add"
+            mode_bits["append"] = w == "append"
         elif w == "or":
             ctx.report(GE, '"or" for routes is deprecated. Please use "nexthop"')
             if nexthops:
@@ -960,6 +976,8 @@ def _parse_route(ctx: ParseContext, words: tuple[str, ...], static: bool) -> Rou
             t = find_rttables_type_at(words, i)
             if t is not None:
                 r["type"] = t
+                # keepalived's IPROUTE_BIT_TYPE is also its IPROUTE_BIT_ADD (see _route_mode()).
+                mode_bits["add"] = True
                 i += 1
             dest_text = word(words, i)
             dst = _parse_prefix(ctx, dest_text)
@@ -978,6 +996,7 @@ def _parse_route(ctx: ParseContext, words: tuple[str, ...], static: bool) -> Rou
     if dst is None:
         ctx.report(GE, "Route must have a destination")
         raise _Drop
+    r["mode"] = _route_mode(mode_bits)
 
     if not r.get("no_track"):
         if r.get("protocol") is not None and r["protocol"] != RTPROT_KEEPALIVED:
