@@ -78,3 +78,20 @@ def test_route_type_word_makes_an_add_route() -> None:
     lines = dump_lines(result.config)
     assert "     add blackhole 203.0.113.128/25 proto 18 no_track" in lines
     assert "     prepend prohibit 198.51.100.128/26 proto 18 no_track" in lines
+
+
+def test_word_after_inet6_is_skipped_in_rules() -> None:
+    """keepalived 2.2.7 steps over the word after inet/inet6 (messages as in kpt0)."""
+    result = parse_text(
+        "static_rules {\n"
+        "    inet6 iif eth1 table 201 priority 60\n"
+        "    inet6 x from 2001:db8:1::/64 table 101\n"
+        "    from 192.0.2.128/25 inet table 104\n"
+        "}\n"
+    )
+    assert result.config is not None
+    msgs = messages(result)
+    assert "Unknown rule option eth1" in msgs
+    assert "Invalid rule action 104" in msgs
+    rules = result.config.static.rules
+    assert len(rules) == 1 and rules[0].table == 101

@@ -1201,6 +1201,10 @@ def _parse_rule(ctx: ParseContext, words: tuple[str, ...], static: bool) -> Rule
             elif family != fam:
                 ctx.report(GE, f"{w} specified for IPv{10 - fam} rule")
                 raise _Drop
+            # keepalived 2.2.7 steps over this word twice (once here, once at the end of its
+            # loop), so the word after inet/inet6 is never read: "inet6 iif eth1" reads "eth1"
+            # as an option ("Unknown rule option eth1") and the rule is dropped.
+            i += 1
         elif w in ("from", "to"):
             i += 1
             a = _parse_prefix(ctx, word(words, i))
