@@ -278,6 +278,8 @@ def _process(ctx: ParseContext, table: Table, need_bob: bool) -> bool:
             ctx.kw_level += 1
             skipped = _process(ctx, kw.sub, bob_needed)
             ctx.kw_level -= 1
-            if not skipped and kw.close is not None:
+            # A block whose open handler asked to skip it has no draft to close, even when the
+            # file ends before its '}' (keepalived would run its close handler on stale state).
+            if not skipped and ctx.skip_sublevel == 0 and kw.close is not None:
                 kw.close(ctx)
     return ret_err

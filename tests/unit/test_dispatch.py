@@ -36,3 +36,11 @@ def test_fatal_include_error_stops_after_the_parent_read() -> None:
     assert r.fatal_exit == 6
     assert r.config is None
     assert r.diags.unknown_keywords() == [(3, "bogus_global")]
+
+
+def test_skipped_block_cut_short_by_end_of_file_is_not_closed() -> None:
+    # Found by the property tests: a duplicate instance is skipped by its open handler; when the
+    # file ends inside it, no close handler may run on a draft that was never pushed.
+    r = parse_text("vrrp_instance X {\n}\nvrrp_instance X {\n", validate=False)
+    assert r.config is not None
+    assert "There are 1 missing '}'s or extra '{'s" in messages(r)
