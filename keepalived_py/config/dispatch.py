@@ -223,7 +223,14 @@ def _process(ctx: ParseContext, table: Table, need_bob: bool) -> bool:
                 ctx.skip_sublevel = 1
                 need_bob = False
                 continue
-            ctx.skip_sublevel = 0
+            if need_bob:
+                # The open handler refused its block but no '{' follows (e.g. the line was cut
+                # by an unmatched quote).  keepalived would read the block's lines into the
+                # previous object; we skip them up to the block's end instead.
+                ctx.skip_sublevel = 1
+                need_bob = False
+            else:
+                ctx.skip_sublevel = 0
         if ctx.skip_sublevel:
             for w in words:
                 if w == BOB:

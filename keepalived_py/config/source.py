@@ -33,6 +33,8 @@ _FGETS = 1023
 MAXBUF = 1024
 # keepalived has no include-loop protection (it nests until fopen() fails with EMFILE).
 MAX_INCLUDE_DEPTH = 64
+# ... and a file including itself twice doubles at every level: cap the files read in total.
+MAX_INCLUDED_FILES = 10_000
 # ~SEQ/~LST can describe billions of lines; keepalived would run for ever.
 MAX_SEQ_LINES = 200_000
 # "$A=$A" makes keepalived's replace_param() loop for ever.
@@ -447,6 +449,7 @@ class _Reader:
         self.state = state
         self.cwd = posixpath.normpath(host.getcwd())
         self.stack: list[_File] = []
+        self.files_opened = 0
         self.residue: str | None = None
         self.seqs: list[_Seq] = []
         self.seq_lines = 0
@@ -619,6 +622,14 @@ class _Reader:
                     INCLUDE_R,
                     f"Configuration file '{name}' open problem (Too many open files) - skipping",
                     hint=f"includes nested deeper than {MAX_INCLUDE_DEPTH}: an include loop?",
+                )
+                continue
+            self.files_opened += 1
+            if self.files_opened > MAX_INCLUDED_FILES:
+                self.file_error(
+                    INCLUDE_R,
+                    f"Configuration file '{name}' open problem (Too many open files) - skipping",
+                    hint=f"more than {MAX_INCLUDED_FILES} files included in all: an include loop?",
                 )
                 continue
             try:

@@ -44,3 +44,10 @@ def test_skipped_block_cut_short_by_end_of_file_is_not_closed() -> None:
     r = parse_text("vrrp_instance X {\n}\nvrrp_instance X {\n", validate=False)
     assert r.config is not None
     assert "There are 1 missing '}'s or extra '{'s" in messages(r)
+
+
+def test_refused_block_without_brace_is_skipped_not_misread() -> None:
+    # Found by the property tests: the unmatched quote cuts the line before its name and '{', the
+    # open handler refuses the block; its lines must not be read into a missing draft.
+    r = parse_text('vrrp_instance" VI_1 {\n  virtual_router_id 51\n}\n', validate=False)
+    assert "vrrp_instance must have a name" in messages(r)

@@ -396,3 +396,12 @@ def _timed(host: MemoryHost, clock: object) -> float:
     t = time.perf_counter()
     read_source(CONF, host, Diagnostics())
     return time.perf_counter() - t
+
+
+def test_file_including_itself_twice_stops_with_an_error() -> None:
+    """Two self-includes per file double at every nesting level: the total is capped."""
+    from tests.configtest import parse_text
+
+    text = "include /etc/keepalived/keepalived.conf\ninclude /etc/keepalived/keepalived.conf\n"
+    r = parse_text(text, validate=False)
+    assert any("include loop?" in (d.hint or "") for d in r.diags.items)

@@ -241,6 +241,4 @@ def ignored(name: str, note: str = "accepted and ignored, as keepalived does") -
 
 def deprecated(kw: Keyword, replacement: str) -> Keyword:
     """The same keyword under an old name; the note names the current one."""
-    return Keyword(
-        kw.name, kw.handler, kw.sub, kw.close, kw.status, f"deprecated, use {replacement}"
-    )
+    return Keyword(kw.name, kw.handler, kw.sub, kw.close, kw.status, f"deprecated, use {replacement}")
