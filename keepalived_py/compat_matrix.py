@@ -24,10 +24,11 @@ CLI_STATUS: dict[str, tuple[str, str]] = {
 _STATUS_LABEL = {"supported": "supported", "parsed": "parsed only", "not yet": "not yet"}
 
 
-def walk(table: Table, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Keyword]]:
-    """Every keyword with the block path leading to it, depth first, each table once per path."""
-    for kw in table:
-        yield path, kw
+def walk(table: Table, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], list[Keyword]]]:
+    """Each block's keywords (in table order), then its sub-blocks, depth first."""
+    keywords = list(table)
+    yield path, keywords
+    for kw in keywords:
         if kw.sub is not None and kw.sub is not table and kw.name not in path:
             yield from walk(kw.sub, (*path, kw.name))
 
@@ -60,16 +61,14 @@ def render() -> str:
     out += ["", "## Configuration keywords", ""]
     counts: dict[str, int] = {}
     rows: list[str] = []
-    current_block: tuple[str, ...] | None = None
-    for path, kw in walk(root_table()):
-        if path != current_block:
-            current_block = path
-            title = " > ".join(path) if path else "top level"
-            rows += ["", f"### {title}", "", "| keyword | status | note |", "| --- | --- | --- |"]
-        label = _STATUS_LABEL[kw.status]
-        counts[label] = counts.get(label, 0) + 1
-        block = " (block)" if kw.sub is not None else ""
-        rows.append(f"| `{kw.name}`{block} | {label} | {kw.note} |")
+    for path, keywords in walk(root_table()):
+        title = " > ".join(path) if path else "top level"
+        rows += ["", f"### {title}", "", "| keyword | status | note |", "| --- | --- | --- |"]
+        for kw in keywords:
+            label = _STATUS_LABEL[kw.status]
+            counts[label] = counts.get(label, 0) + 1
+            block = " (block)" if kw.sub is not None else ""
+            rows.append(f"| `{kw.name}`{block} | {label} | {kw.note} |")
     total = sum(counts.values())
     summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
     out.append(f"{total} keyword entries: {summary}.")
