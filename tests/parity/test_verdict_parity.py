@@ -9,16 +9,19 @@ session; the agreement figure and every disagreement go to ``SUMMARY_FILE`` and 
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import ipaddress
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,24 +142,57 @@ def write_summary(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-# Read by tests/parity/conftest.py's terminal summary.
+# Read by tests/parity/conftest.py's terminal summary (without xdist; with it, the file is read).
 LAST_SUMMARY: list[str] = []
 
 
+def _run_all(keepalived: str) -> list[Outcome]:
+    with netns() as ns, tempfile.TemporaryDirectory(prefix="kpy-parity-") as cwd:
+        workers = max(4, 2 * (os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda e: _run_entry(ns, keepalived, e, cwd), ENTRIES))
+
+
+def _encode(outcomes: list[Outcome]) -> str:
+    runs = {o.entry.id: [dataclasses.asdict(o.ka.run), dataclasses.asdict(o.py.run)] for o in outcomes}
+    return json.dumps(runs)
+
+
+def _decode(text: str) -> list[Outcome]:
+    data = json.loads(text)
+
+    def run(d: dict[str, Any]) -> RunResult:
+        return RunResult(**{**d, "argv": tuple(d["argv"])})
+
+    return [Outcome(e, Side(run(data[e.id][0])), Side(run(data[e.id][1]))) for e in ENTRIES]
+
+
+def _shared_outcomes(keepalived: str, tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
+    """Run the corpus once per pytest run: under xdist the first worker runs it, the others read it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _run_all(keepalived)
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "parity.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cache = shared / "parity.json"
+        if cache.is_file():
+            return _decode(cache.read_text())
+        outcomes = _run_all(keepalived)
+        cache.write_text(_encode(outcomes))
+        return outcomes
+
+
 @pytest.fixture(scope="module")
-def parity_results() -> Iterator[dict[str, Outcome]]:
+def parity_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     reason = root_available()
     if reason:
         pytest.skip(f"verdict parity {reason}")
     keepalived = shutil.which("keepalived", path=FIXED_PATH)
     if keepalived is None:
         pytest.skip("verdict parity needs the real keepalived binary (apt-get install keepalived)")
-    with netns() as ns, tempfile.TemporaryDirectory(prefix="kpy-parity-") as cwd:
-        workers = max(4, 2 * (os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(lambda e: _run_entry(ns, keepalived, e, cwd), ENTRIES))
+    outcomes = _shared_outcomes(keepalived, tmp_path_factory)
     LAST_SUMMARY[:] = [write_summary(outcomes), f"details: {SUMMARY_FILE}"]
-    yield {o.entry.id: o for o in outcomes}
+    return {o.entry.id: o for o in outcomes}
 
 
 @pytest.mark.root
