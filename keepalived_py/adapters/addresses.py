@@ -1,0 +1,174 @@
+"""Addresses and links through netlink (pyroute2's IPRoute): add/remove VIPs, read link state.
+
+Thin: the runtime says which address to add or remove on which interface; this module turns
+that into one netlink request and reports what the kernel answered.  "Already there" on add and
+"not there" on remove count as done (keepalived does not fail on them either).
+
+Calls are synchronous; a netlink request to the local kernel takes well under a millisecond,
+so they are made from the event loop directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from keepalived_py.config.model.ip import IpAddress
+
+# IFA_F_* flags (linux/if_addr.h)
+IFA_F_NODAD = 0x02
+IFA_F_HOMEADDRESS = 0x10
+IFA_F_PERMANENT = 0x80
+IFA_F_MANAGETEMPADDR = 0x100
+IFA_F_NOPREFIXROUTE = 0x200
+IFA_F_MCAUTOJOIN = 0x400
+IFF_UP = 0x1
+IFF_RUNNING = 0x40
+IFF_NOARP = 0x80
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    ifindex: int
+    name: str
+    up: bool  # administratively up (IFF_UP)
+    running: bool  # carrier (IFF_RUNNING)
+    noarp: bool
+    mac: bytes
+    mtu: int
+
+
+class NetlinkAddresses:
+    """One IPRoute socket for the whole process."""
+
+    def __init__(self) -> None:
+        self._ipr: Any = IPRoute()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._ipr.close()
+
+    def ifindex(self, ifname: str) -> int | None:
+        try:
+            return socket.if_nametoindex(ifname)
+        except OSError:
+            return None
+
+    def link(self, ifname: str) -> LinkState | None:
+        index = self.ifindex(ifname)
+        if index is None:
+            return None
+        try:
+            msg = self._ipr.get_links(index)[0]
+        except (NetlinkError, IndexError):
+            return None
+        flags = int(msg["flags"])
+        mac = msg.get("IFLA_ADDRESS") or "00:00:00:00:00:00"
+        return LinkState(
+            ifindex=index,
+            name=str(msg.get("IFLA_IFNAME") or ifname),
+            up=bool(flags & IFF_UP),
+            running=bool(flags & IFF_RUNNING),
+            noarp=bool(flags & IFF_NOARP),
+            mac=bytes.fromhex(str(mac).replace(":", "")),
+            mtu=int(msg.get("IFLA_MTU") or 0),
+        )
+
+    def addresses(self, ifname: str, family: int | None = None) -> list[tuple[str, int]]:
+        """(address, prefix length) on ``ifname`` in the kernel's order (primary first)."""
+        index = self.ifindex(ifname)
+        if index is None:
+            return []
+        kw: dict[str, Any] = {"index": index}
+        if family is not None:
+            kw["family"] = socket.AF_INET if family == 4 else socket.AF_INET6
+        try:
+            msgs = self._ipr.get_addr(**kw)
+        except NetlinkError:
+            return []
+        return [(str(m.get("IFA_ADDRESS")), int(m["prefixlen"])) for m in msgs if m.get("IFA_ADDRESS")]
+
+    def primary_ipv4(self, ifname: str) -> ipaddress.IPv4Address | None:
+        for addr, _plen in self.addresses(ifname, 4):
+            return ipaddress.IPv4Address(addr)
+        return None
+
+    def link_local_ipv6(self, ifname: str) -> ipaddress.IPv6Address | None:
+        for addr, _plen in self.addresses(ifname, 6):
+            a = ipaddress.IPv6Address(addr)
+            if a.is_link_local:
+                return a
+        return None
+
+    def has_address(self, ifname: str, address: str) -> bool:
+        want = ipaddress.ip_address(address)
+        return any(ipaddress.ip_address(a) == want for a, _ in self.addresses(ifname))
+
+    def _addr_args(self, ip: IpAddress, ifname: str) -> dict[str, Any] | None:
+        index = self.ifindex(ip.dev or ifname)
+        if index is None:
+            return None
+        kw: dict[str, Any] = {"index": index, "address": ip.address, "prefixlen": ip.prefix_len}
+        if ip.family == 4:
+            if ip.broadcast:
+                kw["broadcast"] = ip.broadcast
+            if ip.label:
+                kw["label"] = ip.label
+        kw["scope"] = ip.scope
+        if ip.peer:
+            kw["local"] = ip.address
+            kw["address"] = ip.peer
+        flags = 0
+        if ip.family == 6:
+            flags |= IFA_F_NODAD if ip.nodad else 0
+            flags |= IFA_F_HOMEADDRESS if ip.home else 0
+            flags |= IFA_F_MANAGETEMPADDR if ip.mngtmpaddr else 0
+        flags |= IFA_F_NOPREFIXROUTE if ip.noprefixroute else 0
+        flags |= IFA_F_MCAUTOJOIN if ip.autojoin else 0
+        if flags:
+            kw["IFA_FLAGS"] = flags
+        if ip.preferred_lft is not None:
+            kw["IFA_CACHEINFO"] = {"ifa_preferred": ip.preferred_lft, "ifa_valid": 0xFFFFFFFF}
+        return kw
+
+    def add_address(self, ip: IpAddress, ifname: str) -> str | None:
+        """Add ``ip`` (on ``ip.dev`` or ``ifname``); None when done, else the kernel's complaint."""
+        kw = self._addr_args(ip, ifname)
+        if kw is None:
+            return f"no interface {ip.dev or ifname}"
+        try:
+            self._ipr.addr("add", **kw)
+        except NetlinkError as exc:
+            if exc.code == errno.EEXIST:
+                return None
+            return f"{exc}"
+        return None
+
+    def remove_address(self, ip: IpAddress, ifname: str) -> str | None:
+        """Remove ``ip``; None when done (or when it was not there), else the kernel's complaint."""
+        kw = self._addr_args(ip, ifname)
+        if kw is None:
+            return None
+        kw = {k: v for k, v in kw.items() if k in ("index", "address", "prefixlen", "local")}
+        try:
+            self._ipr.addr("del", **kw)
+        except NetlinkError as exc:
+            if exc.code in (errno.EADDRNOTAVAIL, errno.ENODEV, errno.ENOENT):
+                return None
+            return f"{exc}"
+        return None
+
+    def ipv6_forwarding(self, ifname: str) -> bool:
+        """Whether IPv6 forwarding is on for ``ifname`` (sets the Router flag of unsolicited NAs)."""
+        try:
+            with open(f"/proc/sys/net/ipv6/conf/{ifname}/forwarding", encoding="ascii") as f:
+                return f.read().strip() == "1"
+        except OSError:
+            return False
