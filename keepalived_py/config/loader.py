@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from keepalived_py.config import dispatch, model, schema, source, statements
-from keepalived_py.config.errors import ConfigError, Diagnostics
+from keepalived_py.config.errors import ConfigError, Diagnostics, Severity
 from keepalived_py.config.host import Host
 from keepalived_py.config.model import Config
 from keepalived_py.config.validate import validate
@@ -13,6 +14,16 @@ from keepalived_py.config.validate.context import ValidationContext
 
 # The areas keepalived's parent process reads; the children read the rest.
 PARENT_AREAS = frozenset({"global_defs"})
+# What each of keepalived's other readings of the file (checker, VRRP, BFD child) reads.
+CHILD_AREAS = (
+    frozenset({"lvs", "trackers", "bfd"}),
+    frozenset({"static", "trackers", "vrrp", "bfd"}),
+    frozenset({"bfd"}),
+)
+# Brace problems after which keepalived's readings can disagree on the block structure.
+_STRUCTURE_ERRORS = frozenset(
+    {Severity.UNEXPECTED_BOB, Severity.MISSING_BOB, Severity.UNEXPECTED_EOB, Severity.MISSING_EOB}
+)
 # keepalived's exit status when a configuration file error stops the parent (EXIT_NO_CONFIG).
 EXIT_CONFIG_FILE_ERROR = 6
 
@@ -52,6 +63,8 @@ def load(path: str, host: Host, options: LoadOptions | None = None) -> LoadResul
         dispatch.run(ctx, schema.root_table())
         if state.config_file_error:
             return LoadResult(None, diags, EXIT_CONFIG_FILE_ERROR)
+        if any(d.severity in _STRUCTURE_ERRORS for d in diags.items):
+            _other_readings(stmts, host, diags, opts.test_mode)
         config = model.freeze(ctx.result)
         if opts.validate:
             vctx = ValidationContext(config, host, diags, opts.test_mode)
@@ -60,3 +73,27 @@ def load(path: str, host: Host, options: LoadOptions | None = None) -> LoadResul
     except ConfigError as exc:
         return LoadResult(None, diags, exc.exit_code)
     return LoadResult(config, diags)
+
+
+def _other_readings(
+    stmts: list[statements.Statement], host: Host, diags: Diagnostics, test_mode: bool
+) -> None:
+    """Add the unknown keywords keepalived's other readings of a malformed file report.
+
+    keepalived reads the file once per process, each skipping the blocks of the others by
+    counting braces.  With balanced blocks every reading sees the same structure, so one full
+    reading finds everything; after a brace error an inactive block can end elsewhere, and a
+    reading may then meet (and report) a keyword the full reading took as part of a block.
+    """
+    seen = {(d.location, d.keyword) for d in diags.items if d.severity == Severity.UNKNOWN_KEYWORD}
+    for areas in (PARENT_AREAS, *CHILD_AREAS):
+        scratch = Diagnostics()
+        opts = dispatch.ParseOptions(test_mode=test_mode, active_areas=areas)
+        with contextlib.suppress(ConfigError):
+            dispatch.run(
+                dispatch.ParseContext(stmts, scratch, host, model.new_draft(), opts), schema.root_table()
+            )
+        for d in scratch.items:
+            if d.severity == Severity.UNKNOWN_KEYWORD and (d.location, d.keyword) not in seen:
+                seen.add((d.location, d.keyword))
+                diags.add(d)

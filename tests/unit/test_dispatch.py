@@ -51,3 +51,16 @@ def test_refused_block_without_brace_is_skipped_not_misread() -> None:
     # open handler refuses the block; its lines must not be read into a missing draft.
     r = parse_text('vrrp_instance" VI_1 {\n  virtual_router_id 51\n}\n', validate=False)
     assert "vrrp_instance must have a name" in messages(r)
+
+
+def test_other_readings_add_what_a_skipping_reading_reports() -> None:
+    # virtual_ipaddress without '{' swallows the first '}', so the extra '}' closes the instance
+    # for the VRRP reading; the parent, skipping the instance by counting braces, meets the last
+    # '}' at top level and reports it as an unknown keyword, as keepalived 2.2.7 does.
+    text = (
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 206\n"
+        "    virtual_ipaddress\n        192.0.2.206/24\n    }\n}\n"
+    )
+    r = parse_text(text)
+    assert (7, "}") in r.diags.unknown_keywords()
+    assert "Extra '}' found" in messages(r)
