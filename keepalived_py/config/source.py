@@ -25,7 +25,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from keepalived_py.config.errors import ConfigError, Diagnostic, Diagnostics, Location, Severity
+from keepalived_py.config.errors import (
+    EXIT_CONFIG,
+    ConfigError,
+    Diagnostic,
+    Diagnostics,
+    Location,
+    Severity,
+)
 from keepalived_py.config.host import Host
 
 # keepalived reads with fgets() into a MAXBUF (1024) buffer: at most 1023 bytes at a time.
@@ -39,6 +46,8 @@ MAX_INCLUDED_FILES = 10_000
 MAX_SEQ_LINES = 200_000
 # "$A=$A" makes keepalived's replace_param() loop for ever.
 MAX_REPLACEMENTS = 1000
+# Lines whose substitution overflowed keepalived's line buffer, before we call it a runaway.
+MAX_OVERLONG_SUBSTITUTIONS = 10_000
 
 # include types (keepalived's include_t bits)
 INCLUDE_R = 0x01
@@ -450,6 +459,7 @@ class _Reader:
         self.cwd = posixpath.normpath(host.getcwd())
         self.stack: list[_File] = []
         self.files_opened = 0
+        self.overlong_substitutions = 0
         self.residue: str | None = None
         self.seqs: list[_Seq] = []
         self.seq_lines = 0
@@ -870,7 +880,8 @@ class _Reader:
                     f"Definition expansion does not end on line '{buf}'",
                     hint="a definition refers to itself; keepalived would loop for ever",
                 )
-                return buf, False
+                # Drop the line: returning it would have it expanded again, for ever.
+                return "", True
             d, end, params = hit
             found = True
             next_ptr = ml_ptr
@@ -891,6 +902,18 @@ class _Reader:
                 self.report(
                     Severity.OK, f"Parameter substitution on line '{buf}' would exceed maximum line length"
                 )
+                self.overlong_substitutions += 1
+                if self.overlong_substitutions > MAX_OVERLONG_SUBSTITUTIONS:
+                    # A definition that doubles itself ($Y=${Y}${Y}) fills every line it makes
+                    # with more uses of itself: keepalived never finishes; we stop.
+                    diag = Diagnostic(
+                        Severity.FATAL,
+                        f"Definition expansion does not end (line '{buf[:80]}...')",
+                        self.location() if self.stack else None,
+                        "a definition refers to itself; keepalived would loop for ever",
+                    )
+                    self.diags.add(diag)
+                    raise ConfigError(diag, EXIT_CONFIG)
                 return buf, False
             buf = buf[:cur] + replacement + buf[end:]
             if d.value.lstrip(_BLANK)[:1] == "~":
