@@ -880,8 +880,7 @@ class _Reader:
                     f"Definition expansion does not end on line '{buf}'",
                     hint="a definition refers to itself; keepalived would loop for ever",
                 )
-                # Drop the line: returning it would have it expanded again, for ever.
-                return "", True
+                return buf, False
             d, end, params = hit
             found = True
             next_ptr = ml_ptr
