@@ -1,0 +1,1 @@
+"""Simulated LAN tests: several VRRP cores, the real codec, a virtual clock."""
