@@ -4,8 +4,10 @@ Thin: the runtime says which address to add or remove on which interface; this m
 that into one netlink request and reports what the kernel answered.  "Already there" on add and
 "not there" on remove count as done (keepalived does not fail on them either).
 
-Calls are synchronous; a netlink request to the local kernel takes well under a millisecond,
-so they are made from the event loop directly.
+Calls are synchronous; a netlink request to the local kernel takes well under a millisecond.
+pyroute2 0.9's synchronous IPRoute runs an event loop of its own, which cannot run inside the
+daemon's asyncio loop, so the IPRoute socket lives in one worker thread and each call waits for
+its answer there.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import contextlib
 import errno
 import ipaddress
 import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -32,6 +36,7 @@ IFA_F_MCAUTOJOIN = 0x400
 IFF_UP = 0x1
 IFF_RUNNING = 0x40
 IFF_NOARP = 0x80
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +54,20 @@ class NetlinkAddresses:
     """One IPRoute socket for the whole process."""
 
     def __init__(self) -> None:
-        self._ipr: Any = IPRoute()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
+        self._ipr: Any = self._call(IPRoute)
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        return self._pool.submit(fn, *args, **kw).result()
+
+    def _nl(self, method: str, *args: Any, **kw: Any) -> Any:
+        """One IPRoute request, made in the netlink thread."""
+        return self._call(getattr(self._ipr, method), *args, **kw)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._ipr.close()
+            self._call(self._ipr.close)
+        self._pool.shutdown(wait=True)
 
     def ifindex(self, ifname: str) -> int | None:
         try:
@@ -66,7 +80,7 @@ class NetlinkAddresses:
         if index is None:
             return None
         try:
-            msg = self._ipr.get_links(index)[0]
+            msg = self._nl("get_links", index)[0]
         except (NetlinkError, IndexError):
             return None
         flags = int(msg["flags"])
@@ -90,7 +104,7 @@ class NetlinkAddresses:
         if family is not None:
             kw["family"] = socket.AF_INET if family == 4 else socket.AF_INET6
         try:
-            msgs = self._ipr.get_addr(**kw)
+            msgs = self._nl("get_addr", **kw)
         except NetlinkError:
             return []
         return [(str(m.get("IFA_ADDRESS")), int(m["prefixlen"])) for m in msgs if m.get("IFA_ADDRESS")]
@@ -144,7 +158,7 @@ class NetlinkAddresses:
         if kw is None:
             return f"no interface {ip.dev or ifname}"
         try:
-            self._ipr.addr("add", **kw)
+            self._nl("addr", "add", **kw)
         except NetlinkError as exc:
             if exc.code == errno.EEXIST:
                 return None
@@ -158,7 +172,7 @@ class NetlinkAddresses:
             return None
         kw = {k: v for k, v in kw.items() if k in ("index", "address", "prefixlen", "local")}
         try:
-            self._ipr.addr("del", **kw)
+            self._nl("addr", "del", **kw)
         except NetlinkError as exc:
             if exc.code in (errno.EADDRNOTAVAIL, errno.ENODEV, errno.ENOENT):
                 return None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from keepalived_py.cli import RuntimeOptions
+    from keepalived_py.config.model import Config
 
 
 def _open_test_log(opts: RuntimeOptions) -> TextIO:
@@ -54,5 +55,36 @@ def run(opts: RuntimeOptions) -> int:
         from keepalived_py.config.dump import dump_text
 
         sys.stdout.write(dump_text(result.config))
-    sys.stderr.write("keepalived-py: the VRRP and checker daemons are not implemented yet\n")
-    return 1
+    if opts.dump_conf:
+        # -d stays a dump-only mode until the daemon runs with it too.
+        sys.stderr.write("keepalived-py: the VRRP and checker daemons are not implemented yet\n")
+        return 1
+    if result.config is None:
+        return 1
+    return _run_daemon(result.config, opts)
+
+
+def _run_daemon(config: Config, opts: RuntimeOptions) -> int:
+    """The VRRP daemon in the foreground (the checker and BFD daemons do not exist yet)."""
+    from keepalived_py.runtime import logging_setup
+
+    if not opts.dont_fork:
+        sys.stderr.write("keepalived-py: running in the background is not implemented yet; use -n\n")
+        return 1
+    log = logging_setup.setup(
+        console=opts.log_console,
+        syslog=not opts.no_syslog,
+        facility=opts.log_facility,
+        detail=opts.log_detail,
+    )
+    if opts.check_only:
+        sys.stderr.write("keepalived-py: the health-checker daemon is not implemented yet\n")
+        return 1
+    if config.lvs.virtual_servers and not opts.vrrp_only:
+        log.warning("virtual_server blocks are ignored: the health-checker daemon is not implemented yet")
+    if not config.vrrp.instances and not opts.all_children:
+        log.info("No VRRP instance configured: nothing to run")
+        return 0
+    from keepalived_py.runtime.vrrp_process import run_vrrp
+
+    return run_vrrp(config, opts)

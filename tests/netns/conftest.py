@@ -25,3 +25,18 @@ def make_lab() -> Iterator[Callable[..., Lab]]:
     yield make
     for the_lab in labs:
         the_lab.close()
+
+
+# Failover times measured by the VRRP tests: (what, seconds, expected by the protocol).
+TIMES: list[tuple[str, float, float]] = []
+
+
+def record_time(what: str, seconds: float, expected: float) -> None:
+    TIMES.append((what, seconds, expected))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TIMES:
+        terminalreporter.section("VRRP failover times (measured by polling ip addr)")
+        for what, seconds, expected in TIMES:
+            terminalreporter.write_line(f"{what}: {seconds:.2f} s (protocol: {expected:.2f} s)")

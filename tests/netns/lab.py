@@ -79,6 +79,20 @@ def wait_until(
         time.sleep(interval)
 
 
+def stays_true(
+    predicate: Callable[[], object], *, duration: float, interval: float = 0.1, what: str = ""
+) -> None:
+    """Check ``predicate`` keeps holding for ``duration`` seconds (polled); AssertionError if not."""
+    deadline = time.monotonic() + duration
+    while True:
+        value = predicate()
+        if not value:
+            raise AssertionError(f"{what or 'condition'} stopped holding: {value!r}")
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)
+
+
 @dataclass
 class Proc:
     """A program started in a node; ``pid`` is also its process group id."""

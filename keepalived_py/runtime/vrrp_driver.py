@@ -1,0 +1,235 @@
+"""The asyncio driver of one VRRP instance: feed the pure core, execute its actions, one timer.
+
+The driver makes no protocol decision (DESIGN.md, example 2): every input goes to the core with
+``now=loop.time()``, then ``drain()``'s actions are executed in order through the adapters and
+the single timer is re-armed from ``get_timer()``.  What it knows is how to carry an action out:
+which socket and destination an advert goes to, which configured address (prefix, device,
+label...) a VIP of the core stands for, on which interface a GARP goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from keepalived_py.adapters.addresses import NetlinkAddresses
+from keepalived_py.adapters.garp import GarpSender
+from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
+from keepalived_py.config.model.ip import IpAddress
+from keepalived_py.vrrp import packet
+from keepalived_py.vrrp.instance import (
+    Action,
+    AddAddresses,
+    Log,
+    Notify,
+    RemoveAddresses,
+    SendAdvert,
+    SendGratuitous,
+    StateChanged,
+    VrrpCore,
+)
+from keepalived_py.vrrp.params import IpAddr
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AdvertPath:
+    """Where and how this instance's adverts go: one socket, a source, destinations."""
+
+    sock: VrrpSocketV4 | VrrpSocketV6
+    src: IpAddr
+    # The multicast group, or the unicast peers.
+    destinations: tuple[IpAddr, ...]
+    ttl: int = 255
+    _ident: int = field(default=0, repr=False)
+
+    def next_ident(self) -> int:
+        """keepalived's IPv4 identification counter: increments, never 0."""
+        self._ident = self._ident % 0xFFFF + 1
+        return self._ident
+
+    def send(self, adv: packet.Advertisement) -> int:
+        """Send ``adv`` to every destination; returns how many were sent."""
+        sent = 0
+        for dst in self.destinations:
+            msg = packet.encode(adv, src=self.src, dst=dst)
+            if isinstance(self.sock, VrrpSocketV4):
+                assert isinstance(self.src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address)
+                ttl = 255 if dst.is_multicast else self.ttl
+                data = packet.build_ipv4_packet(msg, src=self.src, dst=dst, ttl=ttl, ident=self.next_ident())
+                sent += self.sock.send(data, dst)
+            else:
+                assert isinstance(self.src, ipaddress.IPv6Address) and isinstance(dst, ipaddress.IPv6Address)
+                sent += self.sock.send(msg, src=self.src, dst=dst)
+        return sent
+
+
+class VrrpDriver:
+    """Runs one ``VrrpCore`` in an asyncio loop."""
+
+    def __init__(
+        self,
+        core: VrrpCore,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        path: AdvertPath,
+        ifname: str,
+        netlink: NetlinkAddresses,
+        garp: GarpSender,
+        addresses: Iterable[IpAddress] = (),
+        detail: bool = False,
+        on_notify: Callable[[VrrpDriver, Notify], None] | None = None,
+    ) -> None:
+        self.core = core
+        self.loop = loop
+        self.path = path
+        self.ifname = ifname
+        self.netlink = netlink
+        self.garp = garp
+        self.detail = detail
+        self.on_notify = on_notify
+        # The configured entry (prefix, dev, label...) behind each address the core names.
+        self._config: dict[IpAddr, IpAddress] = {}
+        for entry in addresses:
+            self._config.setdefault(ipaddress.ip_address(entry.address.split("%", 1)[0]), entry)
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
+        self.history: list[StateChanged] = []
+        # -V / --dont-release-vrrp: leave the addresses in place when stopping.
+        self.keep_addresses = False
+        self._stopping = False
+
+    @property
+    def name(self) -> str:
+        return self.core.name
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.core.start(self.loop.time())
+        self._run()
+
+    def receive(self, adv: packet.Advertisement, *, src: IpAddr, ttl: int | None, multicast: bool) -> None:
+        self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
+        self._run()
+
+    def rx_error(self, counter: str) -> None:
+        self.core.note_rx_error(counter)
+
+    def set_fault(self, fault: bool) -> None:
+        self.core.set_fault(fault, self.loop.time())
+        self._run()
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        self.core.shutdown(self.loop.time())
+        self._run()
+        self._cancel()
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._deadline = None
+        self.core.handle_timer(self.loop.time())
+        self._run()
+
+    # -- outputs ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        for action in self.core.drain():
+            try:
+                self._execute(action)
+            except Exception:  # an adapter failure must not stop the instance
+                log.exception("(%s) error carrying out %s", self.name, type(action).__name__)
+        self._arm()
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._deadline = None
+
+    def _arm(self) -> None:
+        deadline = self.core.get_timer()
+        if deadline == self._deadline and self._timer is not None:
+            return
+        self._cancel()
+        if deadline is not None:
+            self._deadline = deadline
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _execute(self, action: Action) -> None:
+        if isinstance(action, SendAdvert):
+            self.path.send(action.adv)
+            if action.adv.priority == 0 and self.detail:
+                log.info("(%s) sent 0 priority", self.name)
+        elif isinstance(action, Log):
+            log.info("%s", action.message)
+        elif isinstance(action, StateChanged):
+            self.history.append(action)
+        elif isinstance(action, AddAddresses):
+            self._addresses(action.vips, add=True, kind="")
+            self._addresses(action.evips, add=True, kind="E-")
+        elif isinstance(action, RemoveAddresses):
+            if self._stopping and self.keep_addresses:
+                return
+            self._addresses(action.vips, add=False, kind="")
+            self._addresses(action.evips, add=False, kind="E-")
+        elif isinstance(action, SendGratuitous):
+            self._gratuitous(action)
+        elif isinstance(action, Notify) and self.on_notify is not None:
+            self.on_notify(self, action)
+
+    def entry(self, address: IpAddr) -> IpAddress:
+        found = self._config.get(address)
+        if found is None:
+            found = IpAddress(str(address), 32 if address.version == 4 else 128, address.version)
+        return found
+
+    def _addresses(self, addresses: tuple[IpAddr, ...], *, add: bool, kind: str) -> None:
+        if not addresses:
+            return
+        if self.detail:
+            log.info("(%s) %s %sVIPs.", self.name, "setting" if add else "removing", kind)
+        for address in addresses:
+            entry = self.entry(address)
+            if add:
+                error = self.netlink.add_address(entry, self.ifname)
+            else:
+                error = self.netlink.remove_address(entry, self.ifname)
+            if error:
+                log.info(
+                    "(%s) cannot %s %s on %s: %s",
+                    self.name,
+                    "add" if add else "remove",
+                    address,
+                    entry.dev or self.ifname,
+                    error,
+                )
+
+    def _gratuitous(self, action: SendGratuitous) -> None:
+        for address in action.addresses:
+            ifname = self.entry(address).dev or self.ifname
+            if self.detail:
+                what = "gratuitous ARPs" if address.version == 4 else "Unsolicited Neighbour Adverts"
+                log.info("(%s) Sending/queueing %s on %s for %s", self.name, what, ifname, address)
+            for _ in range(action.repeat):
+                if isinstance(address, ipaddress.IPv4Address):
+                    ok = self.garp.send_garp(ifname, address)
+                else:
+                    ok = self.garp.send_na(ifname, address, router=self.netlink.ipv6_forwarding(ifname))
+                if not ok:
+                    what = "gratuitous ARP" if address.version == 4 else "ndisc unsolicited neighbour advert"
+                    log.info("Error sending %s on %s for %s", what, ifname, address)
+                    break
+            if self.detail:
+                what = "gratuitous ARP" if address.version == 4 else "unsolicited Neighbour Advert"
+                log.debug("Sending %s on %s for %s", what, ifname, address)
+
+
+def family_of(address: IpAddr) -> int:
+    return socket.AF_INET if address.version == 4 else socket.AF_INET6

@@ -1,0 +1,271 @@
+"""The VRRP daemon (`keepalived-py -P -n -l -f FILE`): every vrrp_instance in one asyncio loop.
+
+Start-up, as keepalived's VRRP child: write the pid files, remove any of our VIPs already
+present, open one raw socket per (interface, family), build one core + driver per instance and
+start them.  Packets are read from the sockets, decoded with the codec and handed to the driver
+of their VRID (multicast and unicast instances are separate VRID spaces).  SIGTERM / SIGINT only
+set an event (DESIGN.md example 12); the loop then shuts every instance down (masters send
+priority 0 and release their addresses) and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from keepalived_py.adapters.addresses import NetlinkAddresses
+from keepalived_py.adapters.garp import GarpSender
+from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocketV4, VrrpSocketV6, drain
+from keepalived_py.config.model import Config
+from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
+from keepalived_py.vrrp import packet
+from keepalived_py.vrrp.instance import VrrpCore
+from keepalived_py.vrrp.params import IpAddr, build_params
+
+if TYPE_CHECKING:
+    from keepalived_py.cli import RuntimeOptions
+
+log = logging.getLogger(__name__)
+
+# packet.DecodeReason -> keepalived's counter name
+_RX_COUNTERS = {
+    "LENGTH": "packet_len_err",
+    "CHECKSUM": "chk_err",
+    "VERSION": "vers_err",
+    "VRID": "vrid_err",
+    "ADVERT_INTERVAL": "advert_interval_err",
+}
+
+DEFAULT_PID_FILE = "/run/keepalived.pid"
+DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
+
+
+class StartError(Exception):
+    """The daemon cannot start (keepalived exits with status 1 for these)."""
+
+
+@dataclass
+class Listener:
+    """One raw socket and the drivers whose adverts arrive on it."""
+
+    sock: VrrpSocketV4 | VrrpSocketV6
+    family: int
+    drivers: list[VrrpDriver] = field(default_factory=list)
+
+    def on_readable(self) -> None:
+        for item in drain(self.sock):
+            try:
+                self._dispatch(item)
+            except Exception:
+                log.exception("error handling a VRRP packet on %s", self.sock.ifname)
+
+    def _drivers_for(self, vrid: int, multicast: bool) -> list[VrrpDriver]:
+        found = [d for d in self.drivers if d.core.params.vrid == vrid]
+        if len(found) > 1:
+            found = [d for d in found if d.core.params.unicast != multicast] or found
+        return found
+
+    def _dispatch(self, item: ReceivedV4 | ReceivedV6) -> None:
+        src: IpAddr
+        dst: IpAddr
+        if isinstance(item, ReceivedV4):
+            try:
+                ip = packet.parse_ipv4_packet(item.packet)
+            except packet.DecodeError:
+                return
+            if ip.protocol != packet.IPPROTO_VRRP:
+                return  # AH (protocol 51) is not handled yet
+            payload, src, dst, ttl = ip.payload, ip.src, ip.dst, ip.ttl
+            family = socket.AF_INET
+        else:
+            if item.dst is None:
+                return
+            payload, src, dst, ttl = item.payload, item.src, item.dst, item.hop_limit
+            family = socket.AF_INET6
+        if len(payload) < 2:
+            return
+        multicast = dst.is_multicast
+        drivers = self._drivers_for(payload[1], multicast)
+        if not drivers:
+            return
+        try:
+            adv = packet.decode(payload, src=src, dst=dst, family=family)
+        except packet.DecodeError as exc:
+            counter = _RX_COUNTERS.get(exc.reason.name)
+            for driver in drivers:
+                if counter:
+                    driver.rx_error(counter)
+            return
+        for driver in drivers:
+            driver.receive(adv, src=src, ttl=ttl if ttl >= 0 else None, multicast=multicast)
+
+
+class VrrpDaemon:
+    """All instances of one configuration."""
+
+    def __init__(self, config: Config, opts: RuntimeOptions, loop: asyncio.AbstractEventLoop) -> None:
+        self.config = config
+        self.opts = opts
+        self.loop = loop
+        self.netlink = NetlinkAddresses()
+        self.garp = GarpSender()
+        self.listeners: dict[tuple[int, str], Listener] = {}
+        self.drivers: list[VrrpDriver] = []
+        self.stop = asyncio.Event()
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _listener(self, family: int, ifname: str, inst: VrrpInstance) -> Listener:
+        key = (family, ifname)
+        found = self.listeners.get(key)
+        if found is None:
+            gd = self.config.global_defs
+            sock: VrrpSocketV4 | VrrpSocketV6
+            if family == socket.AF_INET:
+                group4 = ipaddress.IPv4Address(inst.mcast_dst_ip or gd.vrrp_mcast_group4)
+                sock = VrrpSocketV4(ifname, group=group4, rcvbuf=gd.vrrp_rx_bufs_size)
+            else:
+                group6 = ipaddress.IPv6Address(inst.mcast_dst_ip or gd.vrrp_mcast_group6)
+                sock = VrrpSocketV6(ifname, group=group6, unicast_hops=inst.unicast_ttl or 255)
+            found = Listener(sock, family)
+            sock.attach(self.loop, found.on_readable)
+            self.listeners[key] = found
+        return found
+
+    def _source(self, inst: VrrpInstance, ifname: str) -> IpAddr | None:
+        if inst.src_ip:
+            return ipaddress.ip_address(inst.src_ip.split("%", 1)[0])
+        if (inst.family or 4) == 6:
+            return self.netlink.link_local_ipv6(ifname)
+        return self.netlink.primary_ipv4(ifname)
+
+    def build(self) -> None:
+        gd = self.config.global_defs
+        for inst in self.config.vrrp.instances:
+            ifname = inst.interface
+            if not ifname:
+                log.error(
+                    "(%s) no interface: instances without an interface are not supported yet", inst.name
+                )
+                continue
+            family = socket.AF_INET6 if (inst.family or 4) == 6 else socket.AF_INET
+            src = self._source(inst, ifname)
+            params = build_params(inst, gd, source_address=src)
+            core = VrrpCore(params)
+            listener = self._listener(family, ifname, inst)
+            if params.unicast:
+                dests: tuple[IpAddr, ...] = tuple(p.address for p in params.unicast_peers)
+            else:
+                group = inst.mcast_dst_ip or (
+                    gd.vrrp_mcast_group4 if family == socket.AF_INET else gd.vrrp_mcast_group6
+                )
+                dests = (ipaddress.ip_address(group),)
+            if src is None:
+                log.info("(%s): entering FAULT state (src address not configured)", inst.name)
+                src = ipaddress.IPv4Address(0) if family == socket.AF_INET else ipaddress.IPv6Address(0)
+                core.set_fault(True, self.loop.time())
+            path = AdvertPath(listener.sock, src, dests, ttl=inst.unicast_ttl or 255)
+            driver = VrrpDriver(
+                core,
+                loop=self.loop,
+                path=path,
+                ifname=ifname,
+                netlink=self.netlink,
+                garp=self.garp,
+                addresses=(*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
+                detail=self.opts.log_detail,
+            )
+            link = self.netlink.link(ifname)
+            if (link is None or not link.up) and not inst.dont_track_primary:
+                core.set_fault(True, self.loop.time())
+            listener.drivers.append(driver)
+            self.drivers.append(driver)
+
+    def release_leftovers(self) -> None:
+        """keepalived removes its VIPs already present at start (left by a crash)."""
+        for driver in self.drivers:
+            params = driver.core.params
+            for address in (*params.vips, *params.evips):
+                entry = driver.entry(address)
+                if self.netlink.has_address(entry.dev or driver.ifname, str(address)):
+                    self.netlink.remove_address(entry, driver.ifname)
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self.stop.set)
+        self.loop.add_signal_handler(signal.SIGHUP, self._reload_requested)
+        try:
+            self.build()
+            self.release_leftovers()
+            for driver in self.drivers:
+                driver.start()
+            await self.stop.wait()
+            self.shutdown()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                self.loop.remove_signal_handler(sig)
+            self.close()
+        return 0
+
+    def _reload_requested(self) -> None:
+        log.info("Reload requested: reloading is not implemented yet, configuration unchanged")
+
+    def shutdown(self) -> None:
+        for driver in self.drivers:
+            driver.keep_addresses = self.opts.dont_release_vrrp
+            driver.shutdown()
+
+    def close(self) -> None:
+        for listener in self.listeners.values():
+            listener.sock.close()
+        self.listeners.clear()
+        self.garp.close()
+        self.netlink.close()
+
+
+@contextlib.contextmanager
+def pid_files(paths: list[str]) -> Iterator[None]:
+    """Write our PID in each file; remove them at the end."""
+    written = []
+    try:
+        for path in paths:
+            with open(path, "w", encoding="ascii") as f:
+                f.write(f"{os.getpid()}\n")
+            written.append(path)
+        yield
+    finally:
+        for path in written:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def run_vrrp(config: Config, opts: RuntimeOptions) -> int:
+    """Run the VRRP daemon in the foreground until SIGTERM/SIGINT; returns the exit status."""
+    if opts.umask is not None:
+        os.umask(opts.umask)
+    paths = [opts.pid_file or DEFAULT_PID_FILE, opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE]
+    try:
+        with pid_files(paths):
+            log.info("Starting VRRP child process, pid=%d", os.getpid())
+            loop = asyncio.new_event_loop()
+            try:
+                daemon = VrrpDaemon(config, opts, loop)
+                code = loop.run_until_complete(daemon.run())
+            finally:
+                loop.close()
+            log.info("Stopped")
+            return code
+    except OSError as exc:
+        log.error("cannot start: %s", exc)
+        return 1

@@ -1,0 +1,105 @@
+"""VRRP daemons in a lab (tests/netns/lab.py): config files, keepalived-py and keepalived 2.2.7.
+
+``vrrp_config()`` writes one vrrp_instance the way both daemons read it; ``start_kpy()`` and
+``start_keepalived()`` run a daemon in the foreground in a node with its pid files in the lab's
+temporary directory, logging to the console (captured in the process log), never to syslog.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from tests.netns.lab import Node, Proc
+
+KEEPALIVED = shutil.which("keepalived") or "/usr/sbin/keepalived"
+VIP = "192.0.2.100"
+VIP6 = "2001:db8::100"
+
+
+def keepalived_available() -> str | None:
+    """None when the real keepalived can be run here, else why not."""
+    if not os.access(KEEPALIVED, os.X_OK):
+        return "needs keepalived 2.2.7 (Debian's package)"
+    return None
+
+
+def vrrp_config(
+    *,
+    priority: int,
+    state: str = "BACKUP",
+    vrid: int = 51,
+    advert_int: str = "1",
+    vips: tuple[str, ...] = (f"{VIP}/24",),
+    version: int | None = None,
+    name: str = "VI_1",
+    extra: str = "",
+    global_extra: str = "",
+) -> str:
+    lines = [
+        "global_defs {",
+        "    router_id kpy_lab",
+        *(f"    {line}" for line in global_extra.splitlines() if line.strip()),
+        "}",
+        f"vrrp_instance {name} {{",
+        f"    state {state}",
+        "    interface eth0",
+        f"    virtual_router_id {vrid}",
+        f"    priority {priority}",
+        f"    advert_int {advert_int}",
+    ]
+    if version is not None:
+        lines.append(f"    version {version}")
+    lines += [f"    {line}" for line in extra.splitlines() if line.strip()]
+    lines += ["    virtual_ipaddress {", *(f"        {v}" for v in vips), "    }", "}", ""]
+    return "\n".join(lines)
+
+
+def write_config(node: Node, text: str, name: str = "keepalived.conf") -> str:
+    path = node.path(name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def start_kpy(node: Node, config: str, *, detail: bool = True) -> Proc:
+    argv = [
+        sys.executable,
+        "-m",
+        "keepalived_py",
+        "-P",
+        "-n",
+        "-l",
+        "-G",
+        "-f",
+        config,
+        "-p",
+        node.path("kpy.pid"),
+        "-r",
+        node.path("kpy-vrrp.pid"),
+    ]
+    if detail:
+        argv.append("-D")
+    return node.start(argv, label="keepalived-py")
+
+
+def start_keepalived(node: Node, config: str, *, detail: bool = True) -> Proc:
+    argv = [
+        KEEPALIVED,
+        "-P",
+        "-n",
+        "-l",
+        "-G",
+        "-f",
+        config,
+        "-p",
+        node.path("ka.pid"),
+        "-r",
+        node.path("ka-vrrp.pid"),
+        "-c",
+        node.path("ka-checkers.pid"),
+    ]
+    if detail:
+        argv.append("-D")
+    return node.start(argv, label="keepalived")
