@@ -367,8 +367,10 @@ class VrrpCore:
         if self.state is State.MASTER:
             self._leave_master(t, adv_f=False, reason=Reason.SYNC_GROUP)
         elif self.state is State.BACKUP:
-            # keepalived sets FAULT first ("a bit of a bodge") so leave_fault logs nothing.
+            # keepalived sets FAULT first ("a bit of a bodge"): leave_fault logs no "Entering"
+            # line but still notifies FAULT.
             self._set_state(State.FAULT, Reason.SYNC_GROUP)
+            self._notify()
             self._leave_fault(t, Reason.SYNC_GROUP)
         else:
             self._set_state(State.FAULT, Reason.SYNC_GROUP)

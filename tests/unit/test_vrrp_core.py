@@ -645,3 +645,40 @@ def test_params_are_frozen() -> None:
     p = params()
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.priority = 5  # type: ignore[misc]
+
+
+# --- hooks for sync groups (the aggregator itself is not written yet) --------------------------
+
+
+def test_sync_gate_holds_backup() -> None:
+    core = started()
+    core.sync_gate = lambda c: False
+    core.handle_timer(T0 + 3.609375)
+    assert core.state is State.BACKUP and core.wantstate is State.MASTER
+    assert core.get_timer() == T0 + 3.609375 * 2
+    core.hold_backup(T0 + 4)
+    assert core.get_timer() == T0 + 7.609375
+    core.sync_gate = lambda c: True
+    core.handle_timer(T0 + 7.609375)
+    assert state_of(core) is State.MASTER
+
+
+def test_sync_forced_transitions() -> None:
+    core = started()
+    core.sync_to_master(T0 + 1)
+    assert core.drain()[0] == StateChanged(State.BACKUP, State.MASTER, Reason.SYNC_GROUP)
+    core.sync_to_backup(T0 + 2)
+    assert StateChanged(State.MASTER, State.BACKUP, Reason.SYNC_GROUP) in core.drain()
+    core.sync_to_fault(T0 + 3)
+    acts = core.drain()
+    assert acts[0] == StateChanged(State.BACKUP, State.FAULT, Reason.SYNC_GROUP)
+    assert Notify("FAULT", 100) in acts and state_of(core) is State.FAULT
+    core.sync_to_backup(T0 + 4)
+    assert state_of(core) is State.BACKUP and core.get_timer() == T0 + 7.609375
+    core.sync_to_master(T0 + 5)
+    core.drain()
+    core.sync_to_fault(T0 + 6)
+    acts = core.drain()
+    assert sent(acts) == [0] and state_of(core) is State.FAULT
+    core.sync_to_master(T0 + 7)
+    assert state_of(core) is State.MASTER
