@@ -226,9 +226,9 @@ class VrrpDriver:
                     what = "gratuitous ARP" if address.version == 4 else "ndisc unsolicited neighbour advert"
                     log.info("Error sending %s on %s for %s", what, ifname, address)
                     break
-            if self.detail:
-                what = "gratuitous ARP" if address.version == 4 else "unsolicited Neighbour Advert"
-                log.debug("Sending %s on %s for %s", what, ifname, address)
+                if self.detail:
+                    what = "gratuitous ARP" if address.version == 4 else "unsolicited Neighbour Advert"
+                    log.info("Sending %s on %s for %s", what, ifname, address)
 
 
 def family_of(address: IpAddr) -> int:

@@ -194,6 +194,8 @@ class VrrpDaemon:
         """keepalived removes its VIPs already present at start (left by a crash)."""
         for driver in self.drivers:
             params = driver.core.params
+            if (params.vips or params.evips) and self.opts.log_detail:
+                log.info("(%s) removing VIPs.", driver.name)
             for address in (*params.vips, *params.evips):
                 entry = driver.entry(address)
                 if self.netlink.has_address(entry.dev or driver.ifname, str(address)):

@@ -1,0 +1,80 @@
+"""keepalived-py and the real keepalived 2.2.7 in one VRRP group (v2, multicast, no auth).
+
+Both directions: a keepalived-py master with a keepalived backup and the reverse.  After the
+election exactly one node holds the VIP (and keeps it for a few advert intervals); a crashed
+master (SIGKILL of its process group) is replaced within the master down interval; a stopped one
+(SIGTERM) hands over at once through its priority-0 advert.  Measured times are printed in the
+terminal summary.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.conftest import record_time
+from tests.netns.lab import Lab, Node, Proc, stays_true
+from tests.netns.vrrp_lab import (
+    VIP,
+    keepalived_available,
+    start_keepalived,
+    start_kpy,
+    vrrp_config,
+    write_config,
+)
+
+pytestmark = pytest.mark.root
+
+MASTER_DOWN_100 = 3 + (256 - 100) / 256
+SKEW_100 = (256 - 100) / 256
+MARGIN = 1.5
+
+Starter = Callable[[Node, str], Proc]
+DAEMONS: dict[str, Starter] = {"keepalived-py": start_kpy, "keepalived": start_keepalived}
+
+
+@pytest.fixture(autouse=True)
+def _need_keepalived() -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+
+
+def _group(make_lab: Callable[..., Lab], master: str, backup: str) -> tuple[Lab, Proc, Proc]:
+    """``master`` runs on n1 with priority 150, ``backup`` on n2 with priority 100."""
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    # The backup starts first, so that the master's election is a preemption of a running group.
+    p2 = DAEMONS[backup](n2, write_config(n2, vrrp_config(priority=100)))
+    p1 = DAEMONS[master](n1, write_config(n1, vrrp_config(priority=150)))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=15, what=f"{master} on n1 master")
+    stays_true(lambda: the_lab.vip_holders(VIP) == [1], duration=3.5, what=f"{master} sole VIP holder")
+    return the_lab, p1, p2
+
+
+PAIRS = [("keepalived-py", "keepalived"), ("keepalived", "keepalived-py")]
+
+
+@pytest.mark.parametrize(("master", "backup"), PAIRS)
+def test_crash_takeover(make_lab: Callable[..., Lab], master: str, backup: str) -> None:
+    the_lab, p1, p2 = _group(make_lab, master, backup)
+    p1.kill_group(signal.SIGKILL)
+    t0 = time.monotonic()
+    the_lab.wait_holders(VIP, lambda h: 2 in h, timeout=MASTER_DOWN_100 + MARGIN, what=f"{backup} takes over")
+    record_time(f"{master} master SIGKILL -> {backup} holds the VIP", time.monotonic() - t0, MASTER_DOWN_100)
+    assert "(VI_1) Entering MASTER STATE" in p2.output()
+
+
+@pytest.mark.parametrize(("master", "backup"), PAIRS)
+def test_sigterm_handover(make_lab: Callable[..., Lab], master: str, backup: str) -> None:
+    the_lab, p1, p2 = _group(make_lab, master, backup)
+    p1.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=SKEW_100 + MARGIN, what=f"{backup} takes over")
+    record_time(f"{master} master SIGTERM -> {backup} holds the VIP", time.monotonic() - t0, SKEW_100)
+    assert p1.wait(timeout=10) == 0
+    stays_true(lambda: the_lab.vip_holders(VIP) == [2], duration=1.5, what=f"{backup} sole VIP holder")
+    del p2
