@@ -73,6 +73,7 @@ class DecodeReason(enum.StrEnum):
     ADVERT_INTERVAL = "advert_interval_err"
     AUTH_FAILURE = "auth_failure"
     AUTHTYPE_MISMATCH = "authtype_mismatch"
+    INVALID_AUTHTYPE = "invalid_authtype"
     # An AH header for another protocol: keepalived drops it silently, without counting.
     AH_OTHER_PROTOCOL = "ah_other_protocol"
     IP_HEADER = "ip_header_err"
@@ -273,6 +274,11 @@ def decode(
     auth_type, auth_data = AUTH_NONE, b""
     if version == 2:
         auth_type, adver_int = data[4], data[5]
+        if family == AF_INET6 and auth_type != AUTH_NONE:
+            # No authentication exists over IPv6; keepalived refuses these by their auth type.
+            if auth_type > AUTH_AH:
+                raise DecodeError(DecodeReason.INVALID_AUTHTYPE, f"Invalid auth type: {auth_type}")
+            raise DecodeError(DecodeReason.AUTHTYPE_MISMATCH, f"received a {auth_type} auth, expecting 0!")
     else:
         # The 4 reserved bits are ignored on reception (RFC 5798 5.2.5; keepalived masks them).
         adver_int = struct.unpack_from("!H", data, 4)[0] & 0x0FFF

@@ -422,3 +422,17 @@ def test_ah_wrap_argument_checks() -> None:
         P.ah_wrap(b"", src=ip_address("2001:db8::1"), dst=PEER4, key="k", seq=1, ident=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         P.ah_wrap(bytes(0xFFFF), src=SRC4, dst=PEER4, key="k", seq=1, ident=1)
+
+
+@pytest.mark.parametrize(
+    ("auth_type", "reason"), [(1, DecodeReason.AUTHTYPE_MISMATCH), (7, DecodeReason.INVALID_AUTHTYPE)]
+)
+def test_v2_over_ipv6_with_an_auth_type_is_refused(auth_type: int, reason: DecodeReason) -> None:
+    msg = bytearray(P.encode(Advertisement(2, 1, 100, 1, VIP6), src=SRC6, dst=P.VRRP_MCAST_V6))
+    msg[4] = auth_type
+    msg[6:8] = b"\0\0"
+    pseudo = SRC6.packed + P.VRRP_MCAST_V6.packed + struct.pack("!I3xB", len(msg), 112)
+    msg[6:8] = struct.pack("!H", P.internet_checksum(pseudo + bytes(msg)))
+    with pytest.raises(DecodeError) as err:
+        P.decode(bytes(msg), src=SRC6, dst=P.VRRP_MCAST_V6, family=P.AF_INET6)
+    assert err.value.reason is reason
