@@ -78,3 +78,51 @@ def test_sigterm_handover(make_lab: Callable[..., Lab], master: str, backup: str
     assert p1.wait(timeout=10) == 0
     stays_true(lambda: the_lab.vip_holders(VIP) == [2], duration=1.5, what=f"{backup} sole VIP holder")
     del p2
+
+
+# --- variants: VRRPv3, IPv6, unicast, PASS authentication -------------------------------------
+
+VIP6 = "2001:db8::100"
+
+
+def _variant_config(variant: str, node: Node, peer: Node, priority: int) -> tuple[str, str]:
+    """(config text, the VIP to watch) for ``variant`` on ``node`` talking to ``peer``."""
+    if variant == "v3":
+        return vrrp_config(priority=priority, version=3), VIP
+    if variant == "v3-centiseconds":
+        return vrrp_config(priority=priority, version=3, advert_int="0.5"), VIP
+    if variant == "ipv6":
+        return vrrp_config(priority=priority, vips=(f"{VIP6}/64",)), VIP6
+    if variant == "unicast":
+        extra = f"unicast_src_ip {node.ipv4}\nunicast_peer {{\n    {peer.ipv4}\n}}"
+        return vrrp_config(priority=priority, extra=extra), VIP
+    if variant == "pass":
+        extra = "authentication {\n    auth_type PASS\n    auth_pass kpy-Secr3t\n}"
+        return vrrp_config(priority=priority, extra=extra), VIP
+    raise AssertionError(variant)
+
+
+VARIANTS = ["v3", "v3-centiseconds", "ipv6", "unicast", "pass"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize(("master", "backup"), PAIRS)
+def test_variant_election_and_handover(
+    make_lab: Callable[..., Lab], variant: str, master: str, backup: str
+) -> None:
+    the_lab = make_lab(2, ipv6=variant == "ipv6")
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    conf2, vip = _variant_config(variant, n2, n1, 100)
+    conf1, _ = _variant_config(variant, n1, n2, 150)
+    p2 = DAEMONS[backup](n2, write_config(n2, conf2))
+    p1 = DAEMONS[master](n1, write_config(n1, conf1))
+    the_lab.wait_holders(vip, lambda h: h == [1], timeout=15, what=f"{master} on n1 master ({variant})")
+    stays_true(
+        lambda: the_lab.vip_holders(vip) == [1], duration=3, what=f"{master} sole VIP holder ({variant})"
+    )
+    p1.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    the_lab.wait_holders(vip, lambda h: h == [2], timeout=3, what=f"{backup} takes over ({variant})")
+    record_time(f"[{variant}] {master} SIGTERM -> {backup} holds the VIP", time.monotonic() - t0, SKEW_100)
+    assert p1.wait(timeout=10) == 0
+    assert "(VI_1) Entering MASTER STATE" in p2.output()
