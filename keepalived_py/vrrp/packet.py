@@ -67,7 +67,7 @@ class DecodeReason(enum.StrEnum):
     """Why bytes from the network were refused; values name keepalived's counters where it has one."""
 
     LENGTH = "packet_len_err"
-    VERSION = "version_err"
+    VERSION = "vers_err"
     CHECKSUM = "chk_err"
     VRID = "vrid_err"
     ADVERT_INTERVAL = "advert_interval_err"
@@ -457,6 +457,8 @@ def ah_wrap(
     ``key`` is the ``auth_pass`` (zero-padded to 8 bytes like keepalived); ``seq`` is the
     sender's sequence number for this advert (keepalived starts at 1 and adds one per advert);
     ``unicast`` says whether the instance has unicast peers (then TTL is outside the ICV).
+    With several unicast peers keepalived sends one advert round with the same sequence number
+    and identification to every peer, each with its own destination (and so its own ICV).
     """
     if not (isinstance(src, IPv4Address) and isinstance(dst, IPv4Address)):
         raise TypeError("src and dst must be IPv4Address")
