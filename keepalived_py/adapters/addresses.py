@@ -186,3 +186,55 @@ class NetlinkAddresses:
                 return f.read().strip() == "1"
         except OSError:
             return False
+
+
+# rtnetlink multicast groups (linux/rtnetlink.h, the legacy bit masks)
+RTMGRP_LINK = 0x1
+RTMGRP_IPV4_IFADDR = 0x10
+RTMGRP_IPV6_IFADDR = 0x100
+_NETLINK_ROUTE = 0
+
+
+class LinkWatch:
+    """A netlink socket subscribed to link and address changes, read from the asyncio loop.
+
+    It does not parse the messages: each wake-up means "something changed", and the caller
+    reads the current state through ``NetlinkAddresses`` (one source of truth, no event replay).
+    """
+
+    def __init__(self, groups: int = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR) -> None:
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_ROUTE)
+        try:
+            self.sock.setblocking(False)
+            self.sock.bind((0, groups))
+        except BaseException:
+            self.sock.close()
+            raise
+        self._loop: Any = None
+
+    def attach(self, loop: Any, on_change: Callable[[], None]) -> None:
+        def readable() -> None:
+            if self.drain():
+                on_change()
+
+        self._loop = loop
+        loop.add_reader(self.sock.fileno(), readable)
+
+    def drain(self) -> int:
+        """Discard what is queued; returns how many messages there were."""
+        count = 0
+        while True:
+            try:
+                self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return count
+            except OSError:  # ENOBUFS: events were lost, which still means "changed"
+                return count + 1
+            count += 1
+
+    def close(self) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(Exception):
+                self._loop.remove_reader(self.sock.fileno())
+            self._loop = None
+        self.sock.close()

@@ -46,6 +46,11 @@ class AdvertPath:
     # The multicast group, or the unicast peers.
     destinations: tuple[IpAddr, ...]
     ttl: int = 255
+    # IPsec AH (VRRPv2/IPv4): the key (auth_pass) and keepalived's one sequence counter per
+    # instance, which both the adverts we send and the ones we accept move forward.
+    ah_key: bytes | None = None
+    unicast: bool = False
+    ah_seq: int = 0
     _ident: int = field(default=0, repr=False)
 
     def next_ident(self) -> int:
@@ -54,14 +59,32 @@ class AdvertPath:
         return self._ident
 
     def send(self, adv: packet.Advertisement) -> int:
-        """Send ``adv`` to every destination; returns how many were sent."""
+        """Send ``adv`` to every destination; returns how many were sent.
+
+        One round (same identification, same AH sequence number) goes to every destination.
+        """
         sent = 0
+        ident = self.next_ident() if isinstance(self.sock, VrrpSocketV4) else 0
+        if self.ah_key is not None:
+            self.ah_seq = self.ah_seq + 1 if self.ah_seq < 0xFFFFFFFF else 1
         for dst in self.destinations:
             msg = packet.encode(adv, src=self.src, dst=dst)
             if isinstance(self.sock, VrrpSocketV4):
                 assert isinstance(self.src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address)
                 ttl = 255 if dst.is_multicast else self.ttl
-                data = packet.build_ipv4_packet(msg, src=self.src, dst=dst, ttl=ttl, ident=self.next_ident())
+                if self.ah_key is not None:
+                    data = packet.ah_wrap(
+                        msg,
+                        src=self.src,
+                        dst=dst,
+                        key=self.ah_key,
+                        seq=self.ah_seq,
+                        ident=ident,
+                        ttl=ttl,
+                        unicast=self.unicast,
+                    )
+                else:
+                    data = packet.build_ipv4_packet(msg, src=self.src, dst=dst, ttl=ttl, ident=ident)
                 sent += self.sock.send(data, dst)
             else:
                 assert isinstance(self.src, ipaddress.IPv6Address) and isinstance(dst, ipaddress.IPv6Address)

@@ -21,29 +21,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from keepalived_py.adapters.addresses import NetlinkAddresses
+from keepalived_py.adapters.addresses import LinkWatch, NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocketV4, VrrpSocketV6, drain
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.vrrp import packet
-from keepalived_py.vrrp.instance import VrrpCore
-from keepalived_py.vrrp.params import IpAddr, build_params
+from keepalived_py.vrrp.instance import Counters, VrrpCore
+from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
 
 if TYPE_CHECKING:
     from keepalived_py.cli import RuntimeOptions
 
 log = logging.getLogger(__name__)
 
-# packet.DecodeReason -> keepalived's counter name
-_RX_COUNTERS = {
-    "LENGTH": "packet_len_err",
-    "CHECKSUM": "chk_err",
-    "VERSION": "vers_err",
-    "VRID": "vrid_err",
-    "ADVERT_INTERVAL": "advert_interval_err",
-}
+
+def _counter(exc: packet.DecodeError) -> str | None:
+    """keepalived's counter for a refused packet (DecodeReason values are its names)."""
+    name = str(exc.reason.value)
+    return name if name in Counters.__dataclass_fields__ else None
 
 DEFAULT_PID_FILE = "/run/keepalived.pid"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
@@ -82,8 +79,11 @@ class Listener:
                 ip = packet.parse_ipv4_packet(item.packet)
             except packet.DecodeError:
                 return
+            if ip.protocol == packet.IPPROTO_AH:
+                self._dispatch_ah(item, ip)
+                return
             if ip.protocol != packet.IPPROTO_VRRP:
-                return  # AH (protocol 51) is not handled yet
+                return
             payload, src, dst, ttl = ip.payload, ip.src, ip.dst, ip.ttl
             family = socket.AF_INET
         else:
@@ -100,13 +100,44 @@ class Listener:
         try:
             adv = packet.decode(payload, src=src, dst=dst, family=family)
         except packet.DecodeError as exc:
-            counter = _RX_COUNTERS.get(exc.reason.name)
+            counter = _counter(exc)
             for driver in drivers:
                 if counter:
                     driver.rx_error(counter)
             return
         for driver in drivers:
             driver.receive(adv, src=src, ttl=ttl if ttl >= 0 else None, multicast=multicast)
+
+    def _dispatch_ah(self, item: ReceivedV4, ip: packet.IPv4Packet) -> None:
+        """An AH-protected advert: ICV and SPI, then keepalived's sequence check, then as usual."""
+        if len(ip.payload) < packet.AH_LEN + 2:
+            return
+        multicast = ip.dst.is_multicast
+        for driver in self._drivers_for(ip.payload[packet.AH_LEN + 1], multicast):
+            path = driver.path
+            if path.ah_key is None:
+                continue
+            try:
+                ah = packet.ah_unwrap(item.packet, key=path.ah_key, unicast=path.unicast)
+                adv = packet.decode(ah.vrrp, src=ip.src, dst=ip.dst, family=socket.AF_INET)
+            except packet.DecodeError as exc:
+                if exc.reason.name == "AUTH_FAILURE":
+                    log.info("(%s) %s", driver.name, exc)
+                counter = _counter(exc)
+                if counter:
+                    driver.rx_error(counter)
+                continue
+            if ah.seq <= path.ah_seq:
+                log.info(
+                    "(%s) IPSEC-AH : sequence number %d already processed. Packet dropped. Local(%d)",
+                    driver.name,
+                    ah.seq,
+                    path.ah_seq,
+                )
+                driver.rx_error("auth_failure")
+                continue
+            path.ah_seq = ah.seq
+            driver.receive(adv, src=ip.src, ttl=ip.ttl, multicast=multicast)
 
 
 class VrrpDaemon:
@@ -118,21 +149,24 @@ class VrrpDaemon:
         self.loop = loop
         self.netlink = NetlinkAddresses()
         self.garp = GarpSender()
-        self.listeners: dict[tuple[int, str], Listener] = {}
+        self.listeners: dict[tuple[int, str, int], Listener] = {}
         self.drivers: list[VrrpDriver] = []
         self.stop = asyncio.Event()
+        self.watch: LinkWatch | None = None
+        # instance name -> whether its own interface is watched (not with dont_track_primary)
+        self._tracks_primary: dict[str, bool] = {}
 
     # -- building ---------------------------------------------------------------------------
 
-    def _listener(self, family: int, ifname: str, inst: VrrpInstance) -> Listener:
-        key = (family, ifname)
+    def _listener(self, family: int, ifname: str, inst: VrrpInstance, protocol: int) -> Listener:
+        key = (family, ifname, protocol)
         found = self.listeners.get(key)
         if found is None:
             gd = self.config.global_defs
             sock: VrrpSocketV4 | VrrpSocketV6
             if family == socket.AF_INET:
                 group4 = ipaddress.IPv4Address(inst.mcast_dst_ip or gd.vrrp_mcast_group4)
-                sock = VrrpSocketV4(ifname, group=group4, rcvbuf=gd.vrrp_rx_bufs_size)
+                sock = VrrpSocketV4(ifname, group=group4, protocol=protocol, rcvbuf=gd.vrrp_rx_bufs_size)
             else:
                 group6 = ipaddress.IPv6Address(inst.mcast_dst_ip or gd.vrrp_mcast_group6)
                 sock = VrrpSocketV6(ifname, group=group6, unicast_hops=inst.unicast_ttl or 255)
@@ -161,7 +195,9 @@ class VrrpDaemon:
             src = self._source(inst, ifname)
             params = build_params(inst, gd, source_address=src)
             core = VrrpCore(params)
-            listener = self._listener(family, ifname, inst)
+            ah = params.auth_type == AUTH_AH and family == socket.AF_INET and params.version == 2
+            protocol = packet.IPPROTO_AH if ah else packet.IPPROTO_VRRP
+            listener = self._listener(family, ifname, inst, protocol)
             if params.unicast:
                 dests: tuple[IpAddr, ...] = tuple(p.address for p in params.unicast_peers)
             else:
@@ -173,7 +209,14 @@ class VrrpDaemon:
                 log.info("(%s): entering FAULT state (src address not configured)", inst.name)
                 src = ipaddress.IPv4Address(0) if family == socket.AF_INET else ipaddress.IPv6Address(0)
                 core.set_fault(True, self.loop.time())
-            path = AdvertPath(listener.sock, src, dests, ttl=inst.unicast_ttl or 255)
+            path = AdvertPath(
+                listener.sock,
+                src,
+                dests,
+                ttl=inst.unicast_ttl or 255,
+                ah_key=(inst.auth_pass or "").encode()[:8] if ah else None,
+                unicast=params.unicast,
+            )
             driver = VrrpDriver(
                 core,
                 loop=self.loop,
@@ -184,11 +227,34 @@ class VrrpDaemon:
                 addresses=(*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
                 detail=self.opts.log_detail,
             )
-            link = self.netlink.link(ifname)
-            if (link is None or not link.up) and not inst.dont_track_primary:
+            self._tracks_primary[inst.name] = not inst.dont_track_primary
+            if not self._interface_ok(driver):
                 core.set_fault(True, self.loop.time())
             listener.drivers.append(driver)
             self.drivers.append(driver)
+
+    def _interface_ok(self, driver: VrrpDriver) -> bool:
+        if driver.path.src.is_unspecified:
+            found = self._source_of(driver)
+            if found is None:
+                return False
+            driver.path.src = found  # e.g. the IPv6 link-local address appeared
+        if not self._tracks_primary.get(driver.name, True):
+            return True
+        link = self.netlink.link(driver.ifname)
+        return link is not None and link.up and link.running
+
+    def _source_of(self, driver: VrrpDriver) -> IpAddr | None:
+        if driver.path.src.version == 6:
+            return self.netlink.link_local_ipv6(driver.ifname)
+        return self.netlink.primary_ipv4(driver.ifname)
+
+    def links_changed(self) -> None:
+        """Some link or address changed: tell each core whether its interface is usable."""
+        for driver in self.drivers:
+            fault = not self._interface_ok(driver)
+            if fault != driver.core.fault:
+                driver.set_fault(fault)
 
     def release_leftovers(self) -> None:
         """keepalived removes its VIPs already present at start (left by a crash)."""
@@ -208,6 +274,8 @@ class VrrpDaemon:
             self.loop.add_signal_handler(sig, self.stop.set)
         self.loop.add_signal_handler(signal.SIGHUP, self._reload_requested)
         try:
+            self.watch = LinkWatch()
+            self.watch.attach(self.loop, self.links_changed)
             self.build()
             self.release_leftovers()
             for driver in self.drivers:
@@ -229,6 +297,9 @@ class VrrpDaemon:
             driver.shutdown()
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
         for listener in self.listeners.values():
             listener.sock.close()
         self.listeners.clear()

@@ -96,13 +96,13 @@ def _variant_config(variant: str, node: Node, peer: Node, priority: int) -> tupl
     if variant == "unicast":
         extra = f"unicast_src_ip {node.ipv4}\nunicast_peer {{\n    {peer.ipv4}\n}}"
         return vrrp_config(priority=priority, extra=extra), VIP
-    if variant == "pass":
-        extra = "authentication {\n    auth_type PASS\n    auth_pass kpy-Secr3t\n}"
+    if variant in ("pass", "ah"):
+        extra = f"authentication {{\n    auth_type {variant.upper()}\n    auth_pass kpy-Secr3t\n}}"
         return vrrp_config(priority=priority, extra=extra), VIP
     raise AssertionError(variant)
 
 
-VARIANTS = ["v3", "v3-centiseconds", "ipv6", "unicast", "pass"]
+VARIANTS = ["v3", "v3-centiseconds", "ipv6", "unicast", "pass", "ah"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -126,3 +126,18 @@ def test_variant_election_and_handover(
     record_time(f"[{variant}] {master} SIGTERM -> {backup} holds the VIP", time.monotonic() - t0, SKEW_100)
     assert p1.wait(timeout=10) == 0
     assert "(VI_1) Entering MASTER STATE" in p2.output()
+
+
+@pytest.mark.parametrize("auth", ["PASS", "AH"])
+def test_wrong_password_is_refused(make_lab: Callable[..., Lab], auth: str) -> None:
+    """keepalived-py must drop keepalived's adverts signed with another password (and the reverse):
+    each side then believes it is alone, so both end up holding the VIP."""
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    for node, daemon, password, priority in (
+        (n1, "keepalived", "kpy-one", 150),
+        (n2, "keepalived-py", "kpy-two", 100),
+    ):
+        extra = f"authentication {{\n    auth_type {auth}\n    auth_pass {password}\n}}"
+        DAEMONS[daemon](node, write_config(node, vrrp_config(priority=priority, extra=extra)))
+    the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=15, what="both masters (adverts refused)")

@@ -59,3 +59,17 @@ def test_sigterm_priority_zero_handover(make_lab: Callable[..., Lab]) -> None:
     assert procs[0].wait(timeout=5) == 0
     out = procs[0].output()
     assert "(VI_1) sent 0 priority" in out and "(VI_1) removing VIPs." in out
+
+
+def test_interface_down_is_a_fault(make_lab: Callable[..., Lab]) -> None:
+    the_lab, procs = _pair(make_lab)
+    n1 = the_lab.node(1)
+    n1.run(["ip", "link", "set", "eth0", "down"], check=True)
+    t0 = time.monotonic()
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=MASTER_DOWN_100 + MARGIN, what="n2 takes over")
+    record_time("kpy->kpy takeover after the master's link went down", time.monotonic() - t0, MASTER_DOWN_100)
+    assert "(VI_1) Entering FAULT STATE" in procs[0].output()
+    n1.run(["ip", "link", "set", "eth0", "up"], check=True)
+    # back from FAULT as backup, then preempts (priority 150 > 100)
+    limit = MASTER_DOWN_100 + 2 * MARGIN
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=limit, what="n1 master again")
