@@ -307,13 +307,44 @@ class VrrpDaemon:
         self.netlink.close()
 
 
+def process_running(path: str) -> bool:
+    """keepalived 2.2.7's check of a pid file: a live process named in it means "running".
+
+    An unreadable number counts as running (keepalived cannot tell) and the file is removed; a
+    dead PID's file is removed as a zombie.
+    """
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return False
+    try:
+        pid = int(text.split()[0])
+    except (ValueError, IndexError):
+        log.info("Error reading pid file %s", path)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        log.info("Remove a zombie pid file %s", path)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def pid_files(paths: list[str]) -> Iterator[None]:
-    """Write our PID in each file; remove them at the end."""
+    """Write our PID in each file (mode 0644); remove them at the end."""
     written = []
     try:
         for path in paths:
-            with open(path, "w", encoding="ascii") as f:
+            fd = os.open(path, os.O_NOFOLLOW | os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
                 f.write(f"{os.getpid()}\n")
             written.append(path)
         yield
@@ -328,6 +359,9 @@ def run_vrrp(config: Config, opts: RuntimeOptions) -> int:
     if opts.umask is not None:
         os.umask(opts.umask)
     paths = [opts.pid_file or DEFAULT_PID_FILE, opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE]
+    if any(process_running(path) for path in paths):
+        log.info("daemon is already running")
+        return 0
     try:
         with pid_files(paths):
             log.info("Starting VRRP child process, pid=%d", os.getpid())

@@ -1,0 +1,70 @@
+"""keepalived-py's VRRP daemon as a process: pid files, a second copy, several instances."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, stays_true, wait_until
+from tests.netns.vrrp_lab import VIP, start_kpy, vrrp_config, write_config
+
+pytestmark = pytest.mark.root
+
+
+def test_pid_files_and_already_running(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    conf = write_config(node, vrrp_config(priority=150))
+    first = start_kpy(node, conf)
+    wait_until(lambda: os.path.exists(node.path("kpy-vrrp.pid")), timeout=10, what="pid file")
+    for name in ("kpy.pid", "kpy-vrrp.pid"):
+        with open(node.path(name), encoding="ascii") as f:
+            assert f.read() == f"{first.pid}\n"
+        assert os.stat(node.path(name)).st_mode & 0o777 == 0o644
+    second = start_kpy(node, conf)
+    assert second.wait(timeout=10) == 0
+    assert "daemon is already running" in second.output()
+    assert first.running()
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=10) == 0
+    assert not os.path.exists(node.path("kpy.pid")) and not os.path.exists(node.path("kpy-vrrp.pid"))
+
+
+def test_stale_pid_file_is_removed(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    with open(node.path("kpy.pid"), "w", encoding="ascii") as f:
+        f.write("999999999\n")  # above pid_max: no such process
+    proc = start_kpy(node, write_config(node, vrrp_config(priority=150)))
+    wait_until(lambda: "Entering BACKUP STATE (init)" in proc.output(), timeout=10, what="start")
+    assert "Remove a zombie pid file" in proc.output()
+
+
+def test_two_instances_active_active(make_lab: Callable[..., Lab]) -> None:
+    """VRID 51 prefers n1, VRID 52 prefers n2: the packets of one socket reach the right core."""
+    the_lab = make_lab(2)
+    vip2 = "192.0.2.200"
+    for index, (p51, p52) in ((1, (150, 100)), (2, (100, 150))):
+        node = the_lab.node(index)
+        text = vrrp_config(priority=p51) + vrrp_config(
+            priority=p52, vrid=52, name="VI_2", vips=(f"{vip2}/24",)
+        )
+        text = _one_global(text)
+        start_kpy(node, write_config(node, text))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="VI_1 on n1")
+    the_lab.wait_holders(vip2, lambda h: h == [2], timeout=10, what="VI_2 on n2")
+    stays_true(
+        lambda: the_lab.vip_holders(VIP) == [1] and the_lab.vip_holders(vip2) == [2],
+        duration=2.5,
+        what="one master per VRID",
+    )
+
+
+def _one_global(text: str) -> str:
+    """Two generated configs joined: keep the first global_defs block only."""
+    block = "global_defs {\n    router_id kpy_lab\n}\n"
+    first = text.index(block) + len(block)
+    return text[:first] + text[first:].replace(block, "")
