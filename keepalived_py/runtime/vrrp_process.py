@@ -42,6 +42,7 @@ def _counter(exc: packet.DecodeError) -> str | None:
     name = str(exc.reason.value)
     return name if name in Counters.__dataclass_fields__ else None
 
+
 DEFAULT_PID_FILE = "/run/keepalived.pid"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
 
@@ -280,7 +281,9 @@ class VrrpDaemon:
             self.release_leftovers()
             for driver in self.drivers:
                 driver.start()
+            sd_notify(f"READY=1\nMAINPID={os.getpid()}")
             await self.stop.wait()
+            sd_notify("STOPPING=1")
             self.shutdown()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -305,6 +308,24 @@ class VrrpDaemon:
         self.listeners.clear()
         self.garp.close()
         self.netlink.close()
+
+
+def sd_notify(state: str) -> bool:
+    """Tell systemd (Type=notify units, as Debian's keepalived.service) about our state.
+
+    keepalived sends ``READY=1\nMAINPID=<pid>`` once running and ``STOPPING=1`` when stopping;
+    nothing happens without $NOTIFY_SOCKET.
+    """
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address or address[0] not in "/@":
+        return False
+    target = "\0" + address[1:] if address[0] == "@" else address
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.sendto(state.encode(), target)
+    except OSError:
+        return False
+    return True
 
 
 def process_running(path: str) -> bool:
