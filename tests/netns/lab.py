@@ -273,6 +273,24 @@ class Lab:
         """Node ``i`` (1-based, as in its address 192.0.2.i)."""
         return self.nodes[i - 1]
 
+    def partition(self, cut: bool) -> None:
+        """Cut (or restore) all traffic between nodes at the bridge: every port becomes an
+        isolated port (isolated ports do not talk to each other) while every veth keeps its
+        carrier, so no daemon sees a link change, only lost packets."""
+        for node in self.nodes:
+            flag = "on" if cut else "off"
+            _ip(
+                "-n",
+                self.bridge_ns,
+                "link",
+                "set",
+                f"p{node.index}",
+                "type",
+                "bridge_slave",
+                "isolated",
+                flag,
+            )
+
     def vip_holders(self, address: str, dev: str = "eth0") -> list[int]:
         """Indexes of the nodes holding ``address`` on ``dev`` now."""
         return [node.index for node in self.nodes if node.holds(address, dev)]

@@ -141,3 +141,25 @@ def test_wrong_password_is_refused(make_lab: Callable[..., Lab], auth: str) -> N
         extra = f"authentication {{\n    auth_type {auth}\n    auth_pass {password}\n}}"
         DAEMONS[daemon](node, write_config(node, vrrp_config(priority=priority, extra=extra)))
     the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=15, what="both masters (adverts refused)")
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS)
+def test_split_brain_equal_priority_higher_address_wins(
+    make_lab: Callable[..., Lab], first: str, second: str
+) -> None:
+    """Two masters with equal priorities meet (RFC 3768 6.4.3): the higher source address stays.
+
+    A backup never compares addresses (keepalived), so the split is made on purpose: the bridge
+    forwards nothing until both are masters.
+    """
+    the_lab = make_lab(2)
+    the_lab.partition(cut=True)
+    for index, daemon in ((1, first), (2, second)):
+        node = the_lab.node(index)
+        DAEMONS[daemon](node, write_config(node, vrrp_config(priority=100)))
+    the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=15, what="split brain: both masters")
+    the_lab.partition(cut=False)
+    t0 = time.monotonic()
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=3, what="n2 (192.0.2.2) sole master")
+    record_time(f"split brain {first}/{second} resolved", time.monotonic() - t0, 1.0)
+    stays_true(lambda: the_lab.vip_holders(VIP) == [2], duration=2.5, what="n2 sole VIP holder")
