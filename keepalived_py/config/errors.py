@@ -54,6 +54,9 @@ class Location:
     line: int
 
     def prefix(self) -> str:
+        # keepalived's parent names no file while it reads a lone main file.
+        if not self.file:
+            return f"(Line {self.line}) " if self.line else ""
         return f"({self.file}: Line {self.line}) "
 
 

@@ -63,8 +63,12 @@ def load(path: str, host: Host, options: LoadOptions | None = None) -> LoadResul
         dispatch.run(ctx, schema.root_table())
         if state.config_file_error:
             return LoadResult(None, diags, EXIT_CONFIG_FILE_ERROR)
-        if any(d.severity in _STRUCTURE_ERRORS for d in diags.items):
-            _other_readings(stmts, host, diags, opts.test_mode)
+        parent_stmts = _parent_statements(state, lines)
+        if parent_stmts is not None:
+            # The readings number lines differently: report what each of them reports.
+            _other_readings(stmts, parent_stmts, host, diags, opts.test_mode, replace=True)
+        elif any(d.severity in _STRUCTURE_ERRORS for d in diags.items):
+            _other_readings(stmts, stmts, host, diags, opts.test_mode)
         config = model.freeze(ctx.result)
         if opts.validate:
             vctx = ValidationContext(config, host, diags, opts.test_mode)
@@ -75,8 +79,25 @@ def load(path: str, host: Host, options: LoadOptions | None = None) -> LoadResul
     return LoadResult(config, diags)
 
 
+def _parent_statements(
+    state: source.SourceState, lines: list[source.SourceLine]
+) -> list[statements.Statement] | None:
+    """The parent's statements, when its reading numbers lines differently from the children's."""
+    parent = state.parent_lines
+    if parent is None or [(p.location.line, p.text) for p in parent] == [
+        (c.location.line, c.text) for c in lines
+    ]:
+        return None
+    return statements.parse_statements(parent, Diagnostics())
+
+
 def _other_readings(
-    stmts: list[statements.Statement], host: Host, diags: Diagnostics, test_mode: bool
+    stmts: list[statements.Statement],
+    parent_stmts: list[statements.Statement],
+    host: Host,
+    diags: Diagnostics,
+    test_mode: bool,
+    replace: bool = False,
 ) -> None:
     """Add the unknown keywords keepalived's other readings of a malformed file report.
 
@@ -84,14 +105,19 @@ def _other_readings(
     counting braces.  With balanced blocks every reading sees the same structure, so one full
     reading finds everything; after a brace error an inactive block can end elsewhere, and a
     reading may then meet (and report) a keyword the full reading took as part of a block.
+    With ``replace`` the unknown keywords of the full reading are dropped first: the readings'
+    own reports are then the whole truth (their line numbers differ from the full reading's).
     """
+    if replace:
+        diags.items = [d for d in diags.items if d.severity != Severity.UNKNOWN_KEYWORD]
     seen = {(d.location, d.keyword) for d in diags.items if d.severity == Severity.UNKNOWN_KEYWORD}
     for areas in (PARENT_AREAS, *CHILD_AREAS):
         scratch = Diagnostics()
         opts = dispatch.ParseOptions(test_mode=test_mode, active_areas=areas)
+        reading = parent_stmts if areas is PARENT_AREAS else stmts
         with contextlib.suppress(ConfigError):
             dispatch.run(
-                dispatch.ParseContext(stmts, scratch, host, model.new_draft(), opts), schema.root_table()
+                dispatch.ParseContext(reading, scratch, host, model.new_draft(), opts), schema.root_table()
             )
         for d in scratch.items:
             if d.severity == Severity.UNKNOWN_KEYWORD and (d.location, d.keyword) not in seen:

@@ -99,6 +99,10 @@ class SourceState:
     config_file_error: bool = False
     # The consolidated copy, as the parent writes it (for debugging and tests).
     copy: list[str] = field(default_factory=list)
+    # The parent's own logical lines, kept when its line numbers can differ from the children's
+    # (lines longer than keepalived's buffer, NUL bytes, escaped comment characters at the
+    # start of a line): keepalived's parent reports top-level unknown keywords at its numbers.
+    parent_lines: list[SourceLine] | None = None
 
 
 EXIT_NO_CONFIG = 6
@@ -1324,9 +1328,12 @@ def read_source(
         else:
             if not parent.open_glob_file(path, INCLUDE_R | INCLUDE_M | INCLUDE_W):
                 parent.file_error(INCLUDE_R, "Failed to open configuration file")
+            parent_lines: list[SourceLine] = []
             while (text := parent.read_line()) is not None:
                 if text.startswith("include_check") and (len(text) == 13 or text[13] in _SPACE):
                     parent.include_check_set(_words(text))
+                parent_lines.append(SourceLine(parent.location(), text))
+            st.parent_lines = parent_lines
         st.copy = copy
 
         child = _Reader(host, diags, config_id, rng(), include_check, copy_reader=True, copy=None, state=st)
@@ -1366,7 +1373,9 @@ def _simple_copy(reader: _Reader, path: str) -> list[str] | None:
         data = reader.host.read_file(reader._abs(name))
     except OSError:
         return None
-    if b"include" in data:
+    if b"include" in data or b"\0" in data or b"\\" in data:
+        return None
+    if any(len(line) > _FGETS for line in data.split(b"\n")):
         return None
     copy = ["# " + name]
     append = copy.append

@@ -64,3 +64,13 @@ def test_other_readings_add_what_a_skipping_reading_reports() -> None:
     r = parse_text(text)
     assert (7, "}") in r.diags.unknown_keywords()
     assert "Extra '}' found" in messages(r)
+
+
+def test_lines_longer_than_keepalived_buffer_reported_per_reading() -> None:
+    # keepalived reads 1023 bytes at a time: the parent (global keywords) and the children
+    # number the pieces of a long line differently, and each reports at its own numbers.
+    text = "# " + "x" * 2500 + "\nvrrp_instance VI_1 {\n}\n"
+    r = parse_text(text, validate=False)
+    found = {(line, kw[:3]) for line, kw in r.diags.unknown_keywords()}
+    # As keepalived 2.2.7: the parent at pieces 0 and 1, the children at lines 1 and 3.
+    assert found == {(0, "xxx"), (1, "xxx"), (3, "xxx")}
