@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from keepalived_py.config.model.ip import IpAddress
+from keepalived_py.config.model.ip import RTPROT_KEEPALIVED, IpAddress, Route, Rule
 
 # IFA_F_* flags (linux/if_addr.h)
 IFA_F_NODAD = 0x02
@@ -37,6 +37,16 @@ IFF_UP = 0x1
 IFF_RUNNING = 0x40
 IFF_NOARP = 0x80
 T = TypeVar("T")
+
+
+_RULE_ACTIONS = {
+    "table": "FR_ACT_TO_TBL",
+    "goto": "FR_ACT_GOTO",
+    "nop": "FR_ACT_NOP",
+    "blackhole": "FR_ACT_BLACKHOLE",
+    "unreachable": "FR_ACT_UNREACHABLE",
+    "prohibit": "FR_ACT_PROHIBIT",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,134 @@ class NetlinkAddresses:
             if exc.code in (errno.EADDRNOTAVAIL, errno.ENODEV, errno.ENOENT):
                 return None
             return f"{exc}"
+        return None
+
+    # -- routes and rules (virtual_routes / virtual_rules) ---------------------------------
+
+    def _route_args(self, route: Route, *, delete: bool) -> dict[str, Any] | str:
+        kw: dict[str, Any] = {"family": socket.AF_INET if route.family == 4 else socket.AF_INET6}
+        if route.dst.address is not None:
+            kw["dst"] = f"{route.dst.address}/{route.dst.prefix_len}"
+        else:
+            kw["dst_len"] = 0
+        kw["table"] = route.table
+        kw["proto"] = route.protocol if route.protocol is not None else RTPROT_KEEPALIVED
+        if not delete or route.type != 1:
+            kw["type"] = route.type
+        if route.scope is not None:
+            kw["scope"] = route.scope
+        if route.via:
+            kw["gateway"] = route.via
+        if route.pref_src:
+            kw["prefsrc"] = route.pref_src
+        if route.src is not None and route.src.address is not None:
+            kw["src"], kw["src_len"] = route.src.address, route.src.prefix_len
+        if route.dev:
+            index = self.ifindex(route.dev)
+            if index is None:
+                return f"no interface {route.dev}"
+            kw["oif"] = index
+        if route.metric is not None:
+            kw["priority"] = route.metric
+        if route.tos is not None:
+            kw["tos"] = route.tos
+        if route.onlink:
+            kw["flags"] = 4  # RTNH_F_ONLINK
+        if route.realms is not None:
+            kw["flow"] = route.realms
+        if route.metrics:
+            kw["metrics"] = {f"RTAX_{name.upper()}": value for name, value in route.metrics}
+        if route.nexthops:
+            hops = []
+            for hop in route.nexthops:
+                h: dict[str, Any] = {}
+                if hop.via:
+                    h["gateway"] = hop.via
+                if hop.dev:
+                    index = self.ifindex(hop.dev)
+                    if index is None:
+                        return f"no interface {hop.dev}"
+                    h["oif"] = index
+                if hop.weight is not None:
+                    h["hops"] = hop.weight - 1
+                if hop.onlink:
+                    h["flags"] = 4
+                hops.append(h)
+            kw["multipath"] = hops
+        return kw
+
+    def add_route(self, route: Route) -> str | None:
+        """Add a virtual route; None when done (also when it was there), else the complaint."""
+        kw = self._route_args(route, delete=False)
+        if isinstance(kw, str):
+            return kw
+        command = "append" if route.mode == "append" else "add"
+        try:
+            self._nl("route", command, **kw)
+        except NetlinkError as exc:
+            return None if exc.code == errno.EEXIST else f"{exc}"
+        return None
+
+    def remove_route(self, route: Route) -> str | None:
+        kw = self._route_args(route, delete=True)
+        if isinstance(kw, str):
+            return None
+        try:
+            self._nl("route", "del", **kw)
+        except NetlinkError as exc:
+            return None if exc.code in (errno.ESRCH, errno.ENOENT, errno.ENODEV) else f"{exc}"
+        return None
+
+    def _rule_args(self, rule: Rule) -> dict[str, Any]:
+        kw: dict[str, Any] = {
+            "family": socket.AF_INET if rule.family == 4 else socket.AF_INET6,
+            "action": _RULE_ACTIONS.get(rule.action, "FR_ACT_TO_TBL"),
+        }
+        if rule.priority:
+            kw["priority"] = rule.priority
+        if rule.table is not None:
+            kw["table"] = rule.table
+        if rule.goto_target is not None:
+            kw["goto"] = rule.goto_target
+        for prefix, name in ((rule.from_addr, "src"), (rule.to_addr, "dst")):
+            if prefix is not None:
+                if prefix.address is not None:
+                    kw[name] = prefix.address
+                kw[f"{name}_len"] = prefix.prefix_len
+        if rule.invert:
+            kw["flags"] = 2  # FIB_RULE_INVERT
+        for name in ("tos", "fwmark", "fwmask", "realms"):
+            value = getattr(rule, name)
+            if value is not None:
+                kw["flow" if name == "realms" else name] = value
+        if rule.suppress_prefix_len is not None:
+            kw["suppress_prefixlen"] = rule.suppress_prefix_len
+        if rule.suppress_group is not None:
+            kw["suppress_ifgroup"] = rule.suppress_group
+        if rule.iif:
+            kw["iifname"] = rule.iif
+        if rule.oif:
+            kw["oifname"] = rule.oif
+        if rule.l3mdev:
+            kw["l3mdev"] = 1
+        if rule.protocol is not None:
+            kw["protocol"] = rule.protocol
+        if rule.ip_proto is not None:
+            kw["ip_proto"] = rule.ip_proto
+        return kw
+
+    def add_rule(self, rule: Rule) -> str | None:
+        try:
+            self._nl("rule", "add", **self._rule_args(rule))
+        except NetlinkError as exc:
+            return None if exc.code == errno.EEXIST else f"{exc}"
+        return None
+
+    def remove_rule(self, rule: Rule) -> str | None:
+        try:
+            self._nl("rule", "del", **self._rule_args(rule))
+        except NetlinkError as exc:
+            return None if exc.code in (errno.ENOENT, errno.ESRCH) else f"{exc}"
         return None
 
     def ipv6_forwarding(self, ifname: str) -> bool:

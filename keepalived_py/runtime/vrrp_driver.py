@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from keepalived_py.adapters.addresses import NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
-from keepalived_py.config.model.ip import IpAddress
+from keepalived_py.config.model.ip import IpAddress, Route, Rule
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.instance import (
     Action,
@@ -105,6 +105,8 @@ class VrrpDriver:
         netlink: NetlinkAddresses,
         garp: GarpSender,
         addresses: Iterable[IpAddress] = (),
+        routes: Iterable[Route] = (),
+        rules: Iterable[Rule] = (),
         detail: bool = False,
         on_notify: Callable[[VrrpDriver, Notify], None] | None = None,
     ) -> None:
@@ -120,6 +122,9 @@ class VrrpDriver:
         self._config: dict[IpAddr, IpAddress] = {}
         for entry in addresses:
             self._config.setdefault(ipaddress.ip_address(entry.address.split("%", 1)[0]), entry)
+        # virtual_routes / virtual_rules go with the addresses (AddAddresses says "all of them").
+        self.routes = tuple(routes)
+        self.rules = tuple(rules)
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self.history: list[StateChanged] = []
@@ -195,11 +200,14 @@ class VrrpDriver:
         elif isinstance(action, StateChanged):
             self.history.append(action)
         elif isinstance(action, AddAddresses):
+            # keepalived's order: VIPs, eVIPs, routes, rules; removal in the reverse order
             self._addresses(action.vips, add=True, kind="")
             self._addresses(action.evips, add=True, kind="E-")
+            self._routes_rules(add=True)
         elif isinstance(action, RemoveAddresses):
             if self._stopping and self.keep_addresses:
                 return
+            self._routes_rules(add=False)
             self._addresses(action.vips, add=False, kind="")
             self._addresses(action.evips, add=False, kind="E-")
         elif isinstance(action, SendGratuitous):
@@ -233,6 +241,25 @@ class VrrpDriver:
                     entry.dev or self.ifname,
                     error,
                 )
+
+    def _routes_rules(self, *, add: bool) -> None:
+        rules = self.rules if add else tuple(reversed(self.rules))
+        routes = self.routes if add else tuple(reversed(self.routes))
+        if not add:
+            for rule in rules:
+                self._report("rule", rule, self.netlink.remove_rule(rule), add)
+        for route in routes:
+            error = self.netlink.add_route(route) if add else self.netlink.remove_route(route)
+            self._report("route", route, error, add)
+        if add:
+            for rule in rules:
+                self._report("rule", rule, self.netlink.add_rule(rule), add)
+
+    def _report(self, what: str, item: object, error: str | None, add: bool) -> None:
+        if error:
+            log.info(
+                "(%s) cannot %s virtual %s %s: %s", self.name, "add" if add else "remove", what, item, error
+            )
 
     def _gratuitous(self, action: SendGratuitous) -> None:
         for address in action.addresses:

@@ -316,6 +316,8 @@ class VrrpDaemon:
                 netlink=self.netlink,
                 garp=self.garp,
                 addresses=(*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
+                routes=inst.virtual_routes,
+                rules=inst.virtual_rules,
                 detail=self.opts.log_detail,
                 on_notify=self.notify,
             )

@@ -1,0 +1,76 @@
+"""virtual_routes / virtual_rules of a master: installed with the VIPs, removed on stop, and the
+same kernel entries as keepalived 2.2.7 installs for the same configuration."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, Node, Proc, wait_until
+from tests.netns.vrrp_lab import (
+    VIP,
+    keepalived_available,
+    start_keepalived,
+    start_kpy,
+    vrrp_config,
+    write_config,
+)
+
+pytestmark = pytest.mark.root
+
+EXTRA = """
+virtual_routes {
+    198.51.100.0/24 via 192.0.2.254 dev eth0 metric 10
+    blackhole 203.0.113.0/24 table 100
+    2001:db8:1::/64 via 2001:db8::fe dev eth0
+}
+virtual_rules {
+    from 198.51.100.0/24 table 100 priority 100
+    to 203.0.113.0/24 table 100 priority 101
+    from all fwmark 5/0xff table 100 priority 102
+}
+"""
+
+
+def _state(node: Node) -> tuple[list[str], list[str]]:
+    routes = node.run(["ip", "-4", "route", "show", "table", "all", "proto", "keepalived"]).stdout.splitlines()
+    routes += node.run(
+        ["ip", "-6", "route", "show", "table", "all", "proto", "keepalived"]
+    ).stdout.splitlines()
+    rules = [
+        r for r in node.run(["ip", "rule"]).stdout.splitlines() if r.split(":")[0] in ("100", "101", "102")
+    ]
+    return sorted(routes), rules
+
+
+def _run(
+    the_lab: Lab, start: Callable[[Node, str], Proc]
+) -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]:
+    node = the_lab.node(1)
+    node.run(["ip", "addr", "add", "2001:db8::1/64", "dev", "eth0", "nodad"], check=True)
+    proc = start(node, write_config(node, vrrp_config(priority=150, extra=EXTRA)))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="master")
+
+    def complete() -> tuple[list[str], list[str]] | None:
+        state = _state(node)
+        return state if len(state[0]) == 3 and len(state[1]) == 3 else None
+
+    master = wait_until(complete, timeout=5, what="routes and rules")
+    assert master is not None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    return master, _state(node)
+
+
+def test_routes_and_rules_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    ours, ours_after = _run(make_lab(1), start_kpy)
+    assert ours_after == ([], [])
+    assert any("198.51.100.0/24 via 192.0.2.254 dev eth0" in r for r in ours[0])
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    theirs, theirs_after = _run(make_lab(1), start_keepalived)
+    assert ours == theirs
+    assert theirs_after == ([], [])
