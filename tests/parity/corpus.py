@@ -41,8 +41,9 @@ def entries() -> list[Entry]:
     for p in sorted(glob.glob(DEBIAN_SAMPLES)):
         if not p.endswith(".gz"):
             found.append(Entry("debian/" + Path(p).name, p, ()))
-    for p in sorted((REPO / "examples").glob("*.conf")):
-        found.append(Entry("examples/" + p.name, str(p), extra_args(str(p))))
+    for p in sorted((REPO / "examples").rglob("*.conf")):
+        rel = p.relative_to(REPO / "examples").as_posix()
+        found.append(Entry("examples/" + rel, str(p), extra_args(str(p))))
     for p in crafted():
         found.append(Entry("crafted/" + Path(p).name, p, extra_args(p)))
     return found
