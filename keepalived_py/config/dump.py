@@ -56,6 +56,7 @@ from keepalived_py.config.model import Config
 from keepalived_py.config.model.checkers import (
     HTTP_STATUS_CODE_MAX,
     HTTP_STATUS_CODE_MIN,
+    REGEX_OPTION_NAMES,
     BfdCheck,
     DnsCheck,
     FileCheck,
@@ -1432,7 +1433,7 @@ class _Dumper:
             else:
                 w(f"     Regex min offset = {url.regex_min_offset}")
         # keepalived lists every option it knows as soon as any option is set.
-        w(f"     Regex options:{''.join(' ' + o for o in REGEX_OPTIONS) if url.regex_options else ''}")
+        w(f"     Regex options:{''.join(' ' + o for o in REGEX_OPTION_NAMES) if url.regex_options else ''}")
         w(f"     Regex ref count = {sim.regex_refs.get((url.regex, frozenset(url.regex_options)), 1)}")
         if url.regex_stack is not None:
             w(f"     Regex stack start {sim.jit_stack[0]}, max {sim.jit_stack[1]}")
@@ -1499,33 +1500,6 @@ IPVS_WEIGHT_LIMIT = 2**31 - 1
 ULONG_MAX = 2**64 - 1
 EPOCH_CTIME = "Thu Jan  1 00:00:00 1970"  # ctime() of a MISC_CHECK that has not run (UTC)
 DEFAULT_NFTABLES_START_FWMARK = 1000
-# PCRE2 options keepalived knows, in the order of its table.
-REGEX_OPTIONS = (
-    "allow_empty_class",
-    "alt_bsux",
-    "auto_callout",
-    "caseless",
-    "dollar_endonly",
-    "dotall",
-    "dupnames",
-    "extended",
-    "firstline",
-    "match_unset_backref",
-    "multiline",
-    "never_ucp",
-    "never_utf",
-    "no_auto_capture",
-    "no_auto_possess",
-    "no_dotstar_anchor",
-    "no_start_optimize",
-    "ucp",
-    "ungreedy",
-    "utf",
-    "never_backslash_c",
-    "alt_circumflex",
-    "alt_verbnames",
-    "use_offset_limit",
-)
 
 
 def _decimal6(value: int) -> str:

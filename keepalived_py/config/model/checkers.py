@@ -13,6 +13,34 @@ from typing import ClassVar
 from keepalived_py.config.errors import Location
 from keepalived_py.config.scripts import Script
 
+# PCRE2 options keepalived knows, in the order of its table.
+REGEX_OPTION_NAMES = (
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "caseless",
+    "dollar_endonly",
+    "dotall",
+    "dupnames",
+    "extended",
+    "firstline",
+    "match_unset_backref",
+    "multiline",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "ungreedy",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+)
+
 TIMER_HZ = 1_000_000
 HTTP_STATUS_CODE_MIN = 100
 HTTP_STATUS_CODE_MAX = 599

@@ -40,34 +40,7 @@ IFNAMSIZ = 16
 BFD_INAME_MAX = 32
 WHITE = " \t\n\r\f\v"
 
-REGEX_OPTIONS = frozenset(
-    {
-        "allow_empty_class",
-        "alt_bsux",
-        "auto_callout",
-        "caseless",
-        "dollar_endonly",
-        "dotall",
-        "dupnames",
-        "extended",
-        "firstline",
-        "match_unset_backref",
-        "multiline",
-        "never_ucp",
-        "never_utf",
-        "no_auto_capture",
-        "no_auto_possess",
-        "no_dotstar_anchor",
-        "no_start_optimize",
-        "ucp",
-        "ungreedy",
-        "utf",
-        "never_backslash_c",
-        "alt_circumflex",
-        "alt_verbnames",
-        "use_offset_limit",
-    }
-)
+REGEX_OPTIONS = frozenset(m.REGEX_OPTION_NAMES)
 
 # Draft markers (keys no real_server draft uses).
 CHECKER = "_checker"
