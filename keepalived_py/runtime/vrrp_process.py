@@ -48,6 +48,19 @@ def _counter(exc: packet.DecodeError) -> str | None:
     return name if name in Counters.__dataclass_fields__ else None
 
 
+# keepalived's STATS_CLEAR signal (keepalived --signum=STATS_CLEAR)
+SIG_STATS_CLEAR: int = signal.SIGRTMAX - 1
+
+
+HANDLED_SIGNALS: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR2)
+
+
+def tmp_dir() -> str:
+    """$TMPDIR when it is a directory, else /tmp (keepalived's make_tmp_filename)."""
+    value = os.environ.get("TMPDIR")
+    return value if value and os.path.isdir(value) else "/tmp"
+
+
 DEFAULT_PID_FILE = "/run/keepalived.pid"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
 
@@ -380,6 +393,8 @@ class VrrpDaemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self.stop.set)
         self.loop.add_signal_handler(signal.SIGHUP, self._reload_requested)
+        self.loop.add_signal_handler(signal.SIGUSR2, self.write_stats)
+        self.loop.add_signal_handler(SIG_STATS_CLEAR, self.write_stats, True)
         try:
             self.watch = LinkWatch()
             self.watch.attach(self.loop, self.links_changed)
@@ -393,10 +408,46 @@ class VrrpDaemon:
             self.shutdown()
             await self.scripts.finish()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-                self.loop.remove_signal_handler(sig)
+            for signum in (*HANDLED_SIGNALS, SIG_STATS_CLEAR):
+                self.loop.remove_signal_handler(signum)
             self.close()
         return 0
+
+    def write_stats(self, clear: bool = False) -> None:
+        """SIGUSR2 (STATS) / STATS_CLEAR: keepalived's ``$TMPDIR/keepalived.stats``."""
+        path = os.path.join(tmp_dir(), "keepalived.stats")
+        lines = []
+        for driver in self.drivers:
+            c = driver.core.counters
+            lines += [
+                f"VRRP Instance: {driver.name}",
+                "  Advertisements:",
+                f"    Received: {c.advert_rcvd}",
+                f"    Sent: {c.advert_sent}",
+                f"  Became master: {c.become_master}",
+                f"  Released master: {c.release_master}",
+                "  Packet Errors:",
+                f"    Length: {c.packet_len_err}",
+                f"    TTL: {c.ip_ttl_err}",
+                f"    Invalid Type: {c.invalid_type_rcvd}",
+                f"    Advertisement Interval: {c.advert_interval_err}",
+                f"    Address List: {c.addr_list_err}",
+                "  Authentication Errors:",
+                f"    Invalid Type: {c.invalid_authtype}",
+                f"    Type Mismatch: {c.authtype_mismatch}",
+                f"    Failure: {c.auth_failure}",
+                "  Priority Zero:",
+                f"    Received: {c.pri_zero_rcvd}",
+                f"    Sent: {c.pri_zero_sent}",
+            ]
+            if clear:
+                driver.core.counters = Counters()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write("".join(line + "\n" for line in lines))
+        except OSError as exc:
+            log.info("Can't open %s (%d: %s)", path, exc.errno or 0, exc.strerror)
 
     def _reload_requested(self) -> None:
         log.info("Reload requested: reloading is not implemented yet, configuration unchanged")

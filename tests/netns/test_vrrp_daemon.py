@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.netns.lab import Lab, stays_true, wait_until
-from tests.netns.vrrp_lab import VIP, start_kpy, vrrp_config, write_config
+from tests.netns.vrrp_lab import VIP, start_kpy, start_kpy_argv, vrrp_config, write_config
 
 pytestmark = pytest.mark.root
 
@@ -68,3 +68,25 @@ def _one_global(text: str) -> str:
     block = "global_defs {\n    router_id kpy_lab\n}\n"
     first = text.index(block) + len(block)
     return text[:first] + text[first:].replace(block, "")
+
+
+def test_stats_file_on_sigusr2(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    env = {**os.environ, "TMPDIR": the_lab.tmpdir}
+    proc = node.start(start_kpy_argv(node, write_config(node, vrrp_config(priority=150))), env=env)
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="master")
+    stats = os.path.join(the_lab.tmpdir, "keepalived.stats")
+    proc.send_signal(signal.SIGUSR2)
+    text = wait_until(lambda: _read(stats), timeout=5, what="keepalived.stats")
+    assert text.startswith("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: ")
+    assert "  Became master: 1\n  Released master: 0\n" in text
+    assert text.endswith("  Priority Zero:\n    Received: 0\n    Sent: 0\n")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""

@@ -64,6 +64,11 @@ def write_config(node: Node, text: str, name: str = "keepalived.conf") -> str:
 
 
 def start_kpy(node: Node, config: str, *, detail: bool = True) -> Proc:
+    return node.start(start_kpy_argv(node, config, detail=detail), label="keepalived-py")
+
+
+def start_kpy_argv(node: Node, config: str, *, detail: bool = True) -> list[str]:
+    """The command line start_kpy() runs (pid files in the lab, console log, no syslog)."""
     argv = [
         sys.executable,
         "-m",
@@ -81,7 +86,7 @@ def start_kpy(node: Node, config: str, *, detail: bool = True) -> Proc:
     ]
     if detail:
         argv.append("-D")
-    return node.start(argv, label="keepalived-py")
+    return argv
 
 
 def start_keepalived(node: Node, config: str, *, detail: bool = True) -> Proc:
