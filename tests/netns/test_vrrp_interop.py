@@ -163,3 +163,18 @@ def test_split_brain_equal_priority_higher_address_wins(
     the_lab.wait_holders(VIP, lambda h: h == [2], timeout=3, what="n2 (192.0.2.2) sole master")
     record_time(f"split brain {first}/{second} resolved", time.monotonic() - t0, 1.0)
     stays_true(lambda: the_lab.vip_holders(VIP) == [2], duration=2.5, what="n2 sole VIP holder")
+
+
+@pytest.mark.parametrize(("owner", "backup"), PAIRS)
+def test_address_owner_takes_over_at_start(make_lab: Callable[..., Lab], owner: str, backup: str) -> None:
+    """Priority 255 with state MASTER: master at once (no master down wait), the running backup
+    yields to it."""
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    DAEMONS[backup](n2, write_config(n2, vrrp_config(priority=100)))
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=10, what=f"{backup} master alone")
+    t0 = time.monotonic()
+    DAEMONS[owner](n1, write_config(n1, vrrp_config(priority=255, state="MASTER")))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=3, what=f"{owner} (owner) sole master")
+    record_time(f"{owner} owner started -> sole VIP holder (incl. process start)", time.monotonic() - t0, 0.0)
+    stays_true(lambda: the_lab.vip_holders(VIP) == [1], duration=2.5, what="owner sole VIP holder")
