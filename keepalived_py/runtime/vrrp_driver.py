@@ -10,10 +10,11 @@ label...) a VIP of the core stands for, on which interface a GARP goes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from keepalived_py.adapters.addresses import NetlinkAddresses
@@ -35,6 +36,9 @@ from keepalived_py.vrrp.instance import (
 from keepalived_py.vrrp.params import IpAddr
 
 log = logging.getLogger(__name__)
+
+# seconds before a timer whose handling raised is tried again
+RETRY_AFTER_ERROR = 1.0
 
 
 @dataclass
@@ -131,6 +135,7 @@ class VrrpDriver:
         # -V / --dont-release-vrrp: leave the addresses in place when stopping.
         self.keep_addresses = False
         self._stopping = False
+        self._failed = False
 
     @property
     def name(self) -> str:
@@ -143,7 +148,8 @@ class VrrpDriver:
         self._run()
 
     def receive(self, adv: packet.Advertisement, *, src: IpAddr, ttl: int | None, multicast: bool) -> None:
-        self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
+        with self._guard("receive"):
+            self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
         self._run()
 
     def rx_error(self, counter: str) -> None:
@@ -162,8 +168,18 @@ class VrrpDriver:
     def _on_timer(self) -> None:
         self._timer = None
         self._deadline = None
-        self.core.handle_timer(self.loop.time())
+        with self._guard("timer"):
+            self.core.handle_timer(self.loop.time())
         self._run()
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """A bug in the core is logged; the instance keeps running (its timer is re-armed)."""
+        try:
+            yield
+        except Exception:
+            log.exception("(%s) internal error in the VRRP core (%s)", self.name, what)
+            self._failed = True
 
     # -- outputs ---------------------------------------------------------------------------
 
@@ -183,6 +199,11 @@ class VrrpDriver:
 
     def _arm(self) -> None:
         deadline = self.core.get_timer()
+        if self._failed:
+            # A deadline the core could not process would fire again at once, forever.
+            self._failed = False
+            if deadline is not None and deadline <= self.loop.time():
+                deadline = self.loop.time() + RETRY_AFTER_ERROR
         if deadline == self._deadline and self._timer is not None:
             return
         self._cancel()

@@ -12,6 +12,8 @@ import socket
 from collections.abc import Callable
 from typing import Any, cast
 
+import pytest
+
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4
 from keepalived_py.config.model.ip import IpAddress
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
@@ -165,3 +167,17 @@ def test_ipv4_ident_counter_skips_zero() -> None:
     path = AdvertPath(FakeSock([]), SRC, (GROUP,))
     path._ident = 0xFFFE
     assert [path.next_ident() for _ in range(3)] == [0xFFFF, 1, 2]
+
+
+def test_a_core_bug_is_logged_and_the_timer_stays_armed(caplog: pytest.LogCaptureFixture) -> None:
+    driver, loop, _events = _driver()
+    driver.start()
+
+    def broken(now: float) -> None:
+        raise RuntimeError("bug")
+
+    driver.core.handle_timer = broken  # type: ignore[method-assign]
+    loop.fire()
+    assert "internal error in the VRRP core (timer)" in caplog.text
+    # the instance is not dead, and does not spin on the deadline it could not handle
+    assert [h.when for h in loop.armed()] == [loop.now + 1.0]
