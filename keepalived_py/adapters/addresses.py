@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from keepalived_py.config.model.ip import RTPROT_KEEPALIVED, IpAddress, Route, Rule
+from keepalived_py.config.model.ip import INFINITY_LIFE_TIME, RTPROT_KEEPALIVED, IpAddress, Route, Rule
 
 # IFA_F_* flags (linux/if_addr.h)
 IFA_F_NODAD = 0x02
@@ -151,15 +151,18 @@ class NetlinkAddresses:
             kw["address"] = ip.peer
         flags = 0
         if ip.family == 6:
-            flags |= IFA_F_NODAD if ip.nodad else 0
+            # keepalived adds every IPv6 VIP without DAD: usable at once, and a split brain
+            # cannot leave it "dadfailed" forever (vrrp_ipaddress.c).
+            flags |= IFA_F_NODAD
             flags |= IFA_F_HOMEADDRESS if ip.home else 0
             flags |= IFA_F_MANAGETEMPADDR if ip.mngtmpaddr else 0
         flags |= IFA_F_NOPREFIXROUTE if ip.noprefixroute else 0
         flags |= IFA_F_MCAUTOJOIN if ip.autojoin else 0
         if flags:
             kw["IFA_FLAGS"] = flags
-        if ip.preferred_lft is not None:
-            kw["IFA_CACHEINFO"] = {"ifa_preferred": ip.preferred_lft, "ifa_valid": 0xFFFFFFFF}
+        if ip.family == 6 and ip.preferred_lft is not None and ip.preferred_lft != INFINITY_LIFE_TIME:
+            # preferred_lft 0 marks the VIP deprecated (never chosen as a source address)
+            kw["IFA_CACHEINFO"] = {"ifa_preferred": ip.preferred_lft, "ifa_valid": INFINITY_LIFE_TIME}
         return kw
 
     def add_address(self, ip: IpAddress, ifname: str) -> str | None:

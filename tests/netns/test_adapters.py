@@ -107,6 +107,8 @@ out["add"] = [nl.add_address(vip, "eth0"), nl.add_address(vip, "eth0"), nl.add_a
 out["has"] = [nl.has_address("eth0", "192.0.2.100"), nl.has_address("eth0", "2001:db8::64")]
 out["del"] = [nl.remove_address(vip, "eth0"), nl.remove_address(vip, "eth0"), nl.remove_address(vip6, "eth0")]
 out["after"] = nl.has_address("eth0", "192.0.2.100")
+nl.add_address(IpAddress("2001:db8::65", 128, 6, preferred_lft=0), "eth0")
+nl.add_address(IpAddress("2001:db8::66", 64, 6, preferred_lft=0xFFFFFFFF), "eth0")
 out["missing_if"] = nl.add_address(IpAddress("192.0.2.101", 32, 4, dev="nosuch0"), "eth0")
 print(json.dumps(out))
 """
@@ -114,9 +116,17 @@ print(json.dumps(out))
 
 def test_netlink_addresses(make_lab: Callable[..., Lab]) -> None:
     the_lab = make_lab(1, ipv6=True)
-    done = the_lab.node(1).run([sys.executable, "-c", _ADDR_SCRIPT])
+    node = the_lab.node(1)
+    node.run(["sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/eth0/accept_dad"], check=True)
+    done = node.run([sys.executable, "-c", _ADDR_SCRIPT])
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
+    # IPv6 VIPs: never tentative (nodad, as keepalived); a /128 is deprecated (preferred_lft 0)
+    lines = node.run(["ip", "-6", "-o", "addr", "show", "dev", "eth0"]).stdout.splitlines()
+    v65 = next(line for line in lines if "2001:db8::65/128" in line)
+    v66 = next(line for line in lines if "2001:db8::66/64" in line)
+    assert "nodad" in v65 and "deprecated" in v65 and "tentative" not in v65
+    assert "nodad" in v66 and "deprecated" not in v66 and "tentative" not in v66
     assert out == {
         "link": True,
         "primary": "192.0.2.1",
