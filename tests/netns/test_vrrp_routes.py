@@ -35,7 +35,9 @@ virtual_rules {
 
 
 def _state(node: Node) -> tuple[list[str], list[str]]:
-    routes = node.run(["ip", "-4", "route", "show", "table", "all", "proto", "keepalived"]).stdout.splitlines()
+    routes = node.run(
+        ["ip", "-4", "route", "show", "table", "all", "proto", "keepalived"]
+    ).stdout.splitlines()
     routes += node.run(
         ["ip", "-6", "route", "show", "table", "all", "proto", "keepalived"]
     ).stdout.splitlines()
@@ -74,3 +76,49 @@ def test_routes_and_rules_like_keepalived(make_lab: Callable[..., Lab]) -> None:
     theirs, theirs_after = _run(make_lab(1), start_keepalived)
     assert ours == theirs
     assert theirs_after == ([], [])
+
+
+ADDRESS_EXTRA = """
+virtual_ipaddress_excluded {
+    2001:db8::101/128
+    2001:db8::102/64
+}
+"""
+VIPS = (
+    "192.0.2.100/24 brd 192.0.2.255 dev eth0 label eth0:vip",
+    "192.0.2.101/32 scope link",
+    "198.51.100.7/24",
+)
+
+
+def _addresses(node: Node) -> list[str]:
+    out = node.run(["ip", "-o", "addr", "show", "dev", "eth0"]).stdout.splitlines()
+    own = (f"{node.ipv4}/", f"{node.ipv6}/", "fe80::")
+    return sorted(" ".join(line.split()[1:]) for line in out if not any(o in line for o in own))
+
+
+def _run_addresses(the_lab: Lab, start: Callable[[Node, str], Proc]) -> list[str]:
+    node = the_lab.node(1)
+    proc = start(node, write_config(node, vrrp_config(priority=150, vips=VIPS, extra=ADDRESS_EXTRA)))
+    the_lab.wait_holders("192.0.2.100", lambda h: h == [1], timeout=10, what="master")
+
+    def five() -> list[str] | None:
+        found = _addresses(node)
+        return found if len(found) == 5 else None
+
+    found = wait_until(five, timeout=5, what="5 addresses")
+    assert found is not None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert _addresses(node) == []
+    return found
+
+
+def test_vips_and_evips_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    """The same kernel addresses (label, broadcast, scope, IPv6 nodad/deprecated) as keepalived."""
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    ours = _run_addresses(make_lab(1, ipv6=True), start_kpy)
+    theirs = _run_addresses(make_lab(1, ipv6=True), start_keepalived)
+    assert ours == theirs
