@@ -82,7 +82,7 @@ def _run_daemon(config: Config, opts: RuntimeOptions) -> int:
         return 1
     if config.lvs.virtual_servers and not opts.vrrp_only:
         log.warning("virtual_server blocks are ignored: the health-checker daemon is not implemented yet")
-    if not config.vrrp.instances and not opts.all_children:
+    if not config.vrrp.instances and not config.static.have_vrrp_config and not opts.all_children:
         log.info("No VRRP instance configured: nothing to run")
         return 0
     from keepalived_py.runtime.vrrp_process import run_vrrp

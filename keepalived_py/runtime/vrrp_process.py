@@ -62,6 +62,8 @@ def tmp_dir() -> str:
 
 
 DEFAULT_PID_FILE = "/run/keepalived.pid"
+# keepalived's default_interface when global_defs does not name one
+DEFAULT_INTERFACE = "eth0"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
 
 
@@ -387,6 +389,36 @@ class VrrpDaemon:
                 if self.netlink.has_address(entry.dev or driver.ifname, str(address)):
                     self.netlink.remove_address(entry, driver.ifname)
 
+    # -- static_ipaddress / static_routes / static_rules -------------------------------------
+
+    def _static_ifname(self) -> str:
+        return self.config.global_defs.default_interface or DEFAULT_INTERFACE
+
+    def set_static(self, add: bool) -> None:
+        """keepalived's VRRP process: static entries are set at start (after clearing leftovers)
+        and cleared at stop, whatever the instances do."""
+        static = self.config.static
+        ifname = self._static_ifname()
+        if not add:
+            for rule in static.rules:
+                self.netlink.remove_rule(rule)
+            for route in static.routes:
+                self.netlink.remove_route(route)
+            for address in static.addresses:
+                self.netlink.remove_address(address, ifname)
+            return
+        self.set_static(add=False)
+        for address in static.addresses:
+            self._report_static("address", address, self.netlink.add_address(address, ifname))
+        for route in static.routes:
+            self._report_static("route", route, self.netlink.add_route(route))
+        for rule in static.rules:
+            self._report_static("rule", rule, self.netlink.add_rule(rule))
+
+    def _report_static(self, what: str, item: object, error: str | None) -> None:
+        if error:
+            log.info("cannot add static %s %s: %s", what, item, error)
+
     # -- running ----------------------------------------------------------------------------
 
     async def run(self) -> int:
@@ -400,12 +432,14 @@ class VrrpDaemon:
             self.watch.attach(self.loop, self.links_changed)
             self.build()
             self.release_leftovers()
+            self.set_static(add=True)
             for driver in self.drivers:
                 driver.start()
             sd_notify(f"READY=1\nMAINPID={os.getpid()}")
             await self.stop.wait()
             sd_notify("STOPPING=1")
             self.shutdown()
+            self.set_static(add=False)
             await self.scripts.finish()
         finally:
             for signum in (*HANDLED_SIGNALS, SIG_STATS_CLEAR):

@@ -122,3 +122,49 @@ def test_vips_and_evips_like_keepalived(make_lab: Callable[..., Lab]) -> None:
     ours = _run_addresses(make_lab(1, ipv6=True), start_kpy)
     theirs = _run_addresses(make_lab(1, ipv6=True), start_keepalived)
     assert ours == theirs
+
+
+STATIC = """
+static_ipaddress {
+    198.51.100.9/24 dev eth0
+}
+static_routes {
+    203.0.113.0/24 via 192.0.2.254 dev eth0
+}
+static_rules {
+    from 203.0.113.0/24 table 100 priority 110
+}
+"""
+
+
+def _static(node: Node) -> list[str]:
+    addresses = [
+        line.split()[3]
+        for line in node.run(["ip", "-o", "-4", "addr", "show", "dev", "eth0"]).stdout.splitlines()
+    ]
+    routes = node.run(["ip", "-4", "route", "show", "203.0.113.0/24"]).stdout.split()
+    rules = [r for r in node.run(["ip", "rule"]).stdout.splitlines() if r.startswith("110:")]
+    return sorted(addresses) + routes + rules
+
+
+def _run_static(the_lab: Lab, start: Callable[[Node, str], Proc]) -> list[str]:
+    node = the_lab.node(1)
+    proc = start(node, write_config(node, STATIC + vrrp_config(priority=150)))
+    the_lab.wait_holders("198.51.100.9", lambda h: h == [1], timeout=10, what="static address")
+    found = wait_until(
+        lambda: _static(node) if len(_static(node)) > 3 else None, timeout=5, what="static entries"
+    )
+    assert found is not None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert _static(node) == ["192.0.2.1/24"]
+    return found
+
+
+def test_static_entries_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    ours = _run_static(make_lab(1), start_kpy)
+    theirs = _run_static(make_lab(1), start_keepalived)
+    assert ours == theirs
