@@ -378,24 +378,18 @@ def test_random_config_text_never_raises(parts: list[str]) -> None:
     read_source(CONF, host, Diagnostics(), SourceOptions("kpt", random_seed=0))
 
 
-def test_big_config_is_fast() -> None:
-    import time
-
+def test_big_config_reads_every_line() -> None:
+    # Speed is measured by benchmarks/config_parse.py, never asserted here.
     block = (
         "vrrp_instance VI_1 {\n state BACKUP\n interface eth0 # c\n virtual_ipaddress {\n"
         '  192.0.2.1/24\n }\n notify "/bin/true a"\n! x\n\n}\n'
     )
     host = MemoryHost(files={CONF: (block * 3100).encode()})
-    best = min(_timed(host, time.perf_counter) for _ in range(3))
-    assert best < 0.3  # measured ~0.06 s for these 31,000 lines
-
-
-def _timed(host: MemoryHost, clock: object) -> float:
-    import time
-
-    t = time.perf_counter()
-    read_source(CONF, host, Diagnostics())
-    return time.perf_counter() - t
+    lines = read_source(CONF, host, Diagnostics())
+    # Per block: "vrrp_instance VI_1", "{", 2 keywords, "virtual_ipaddress", "{", address, "}",
+    # notify, "}" -> 10 logical lines.
+    assert len(lines) == 31_000
+    assert lines[-1].location.line == 31_000  # the last "}" is the file's last line
 
 
 def test_file_including_itself_twice_stops_with_an_error() -> None:
