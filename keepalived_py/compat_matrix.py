@@ -19,6 +19,16 @@ CLI_STATUS: dict[str, tuple[str, str]] = {
     "--all-config": ("supported", ""),
     "--version": ("supported", ""),
     "--signum": ("supported", ""),
+    "--vrrp": ("partial", "runs the VRRP subsystem in the foreground (needs -n for now)"),
+    "--dont-fork": ("partial", "required for now: the daemon does not detach yet"),
+    "--log-console": ("supported", ""),
+    "--log-detail": ("supported", ""),
+    "--log-facility": ("supported", ""),
+    "--no-syslog": ("supported", ""),
+    "--umask": ("supported", ""),
+    "--pid": ("supported", ""),
+    "--vrrp_pid": ("supported", ""),
+    "--dont-release-vrrp": ("supported", ""),
 }
 
 _STATUS_LABEL = {"supported": "supported", "parsed": "parsed only", "not yet": "not yet"}
