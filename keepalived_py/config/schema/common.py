@@ -102,6 +102,28 @@ def string(name: str, field: str | None = None, status: Status = "parsed", note:
     return Keyword(name, handler, status=status, note=note)
 
 
+def _converted(
+    name: str,
+    key: str,
+    convert: Callable[[ParseContext, str], int | None],
+    message: str | None,
+    status: Status,
+    note: str,
+) -> Keyword:
+    """A keyword with one converted argument; an unusable one keeps the default."""
+
+    def handler(ctx: ParseContext, words: tuple[str, ...]) -> None:
+        text = ctx.word(words, 1)
+        value = convert(ctx, text)
+        if value is None:
+            if message:
+                ctx.report(Severity.GENERAL_ERROR, message.format(value=text))
+            return
+        draft(ctx)[key] = value
+
+    return Keyword(name, handler, status=status, note=note)
+
+
 def integer(
     name: str,
     lo: int = INT_MIN,
@@ -116,23 +138,15 @@ def integer(
 
     ``message`` (with ``{value}``) is keepalived's second, keyword-specific complaint, if any.
     """
-    key = _field(name, field)
     reader = read_unsigned if unsigned else read_int
     if unsigned and lo < 0:
         lo = 0
     if unsigned and hi == INT_MAX:
         hi = UINT_MAX
 
-    def handler(ctx: ParseContext, words: tuple[str, ...]) -> None:
-        text = ctx.word(words, 1)
-        value = reader(ctx, text, lo, hi)
-        if value is None:
-            if message:
-                ctx.report(Severity.GENERAL_ERROR, message.format(value=text))
-            return
-        draft(ctx)[key] = value
-
-    return Keyword(name, handler, status=status, note=note)
+    return _converted(
+        name, _field(name, field), lambda ctx, text: reader(ctx, text, lo, hi), message, status, note
+    )
 
 
 def timer(
@@ -145,18 +159,15 @@ def timer(
     message: str | None = None,
 ) -> Keyword:
     """A time in seconds (up to 6 decimals), stored in microseconds."""
-    key = _field(name, field)
 
-    def handler(ctx: ParseContext, words: tuple[str, ...]) -> None:
-        text = ctx.word(words, 1)
-        value = read_timer(ctx, text, lo_us, hi_us)
-        if value is None:
-            if message:
-                ctx.report(Severity.GENERAL_ERROR, message.format(value=text))
-            return
-        draft(ctx)[key] = value
-
-    return Keyword(name, handler, status=status, note=note)
+    return _converted(
+        name,
+        _field(name, field),
+        lambda ctx, text: read_timer(ctx, text, lo_us, hi_us),
+        message,
+        status,
+        note,
+    )
 
 
 def choice(
