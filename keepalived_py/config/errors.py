@@ -70,6 +70,13 @@ class Diagnostic:
     hint: str | None = None
     # For unknown keywords: the keyword as written (used by the parity tests).
     keyword: str | None = None
+    # Whether ``-t`` prints it.  keepalived prints every configuration error under -t, even one
+    # of class OK (a missing include), but not its plain log lines (also kept here as OK).
+    test_visible: bool | None = None
+
+    @property
+    def shown_in_test(self) -> bool:
+        return self.severity != Severity.OK if self.test_visible is None else self.test_visible
 
     def render(self) -> str:
         text = (self.location.prefix() if self.location else "") + self.message
@@ -109,8 +116,9 @@ class Diagnostics:
         location: Location | None = None,
         hint: str | None = None,
         keyword: str | None = None,
+        test_visible: bool | None = None,
     ) -> Diagnostic:
-        diag = Diagnostic(severity, message, location, hint, keyword)
+        diag = Diagnostic(severity, message, location, hint, keyword, test_visible)
         self.add(diag)
         return diag
 

@@ -501,7 +501,8 @@ class _Reader:
             if entry.name is None and len(self.stack) > 1:
                 entry = self.stack[-2]
             loc = Location(entry.name or self.stack[0].pattern, entry.line_no)
-        self.diags.report(severity, message, loc, hint)
+        # A configuration error even when not fatal: keepalived -t prints it.
+        self.diags.report(severity, message, loc, hint, test_visible=True)
         if self.copy is not None:
             self.copy.append("#! " + message)
 

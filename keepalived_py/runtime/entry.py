@@ -35,12 +35,10 @@ def run(opts: RuntimeOptions) -> int:
         LoadOptions(config_id=opts.config_id, all_config=opts.all_config, test_mode=opts.config_test),
     )
     if opts.config_test:
-        from keepalived_py.config.errors import Severity
-
         out = _open_test_log(opts)
         for diag in result.diags.items:
             # keepalived -t prints configuration errors only; its plain log lines are silent.
-            if diag.severity != Severity.OK:
+            if diag.shown_in_test:
                 out.write(diag.render() + "\n")
         out.flush()
         if result.fatal_exit is not None:
