@@ -205,11 +205,8 @@ def run(ctx: ParseContext, root: Table) -> None:
     """Dispatch every statement of ``ctx`` against the ``root`` table."""
     _process(ctx, root, need_bob=False)
     if ctx.block_depth:
-        ctx.report(
-            Severity.MISSING_EOB,
-            f"There are {ctx.block_depth} missing '}}'s or extra '{{'s",
-            location=None,
-        )
+        # Found at the end of the file: keepalived names no line.
+        ctx.diags.report(Severity.MISSING_EOB, f"There are {ctx.block_depth} missing '}}'s or extra '{{'s")
 
 
 def _process(ctx: ParseContext, table: Table, need_bob: bool) -> bool:

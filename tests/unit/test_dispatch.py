@@ -16,6 +16,8 @@ def test_unknown_top_level_block_recovery() -> None:
 def test_missing_close_brace_reported_at_end() -> None:
     r = parse_text("nosuch {\n", validate=False)
     assert "There are 1 missing '}'s or extra '{'s" in messages(r)
+    # keepalived prints it without a line (found at the end of the file).
+    assert r.diags.items[-1].render() == "There are 1 missing '}'s or extra '{'s"
 
 
 def test_extra_close_brace() -> None:
