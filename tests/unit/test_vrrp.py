@@ -397,3 +397,15 @@ def test_no_traceback_on_odd_words() -> None:
         "  track_interface {\n    eth1 weight\n  }",
     ):
         parse_text(inst(body))
+
+
+def test_preempt_delay_over_1000_seconds_is_refused() -> None:
+    # keepalived 2.2.7: TIMER_MAX_SEC is 1000 (checked against the binary).
+    from tests.configtest import messages, parse_text
+
+    r = parse_text(
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n preempt_delay 2000\n"
+        " virtual_ipaddress {\n  192.0.2.9/24\n }\n}\n"
+    )
+    assert "number '2000' outside range [0.000000, 1000.000000]" in messages(r)
+    assert "(VI_1) Preempt_delay not valid! must be between 0-1000" in messages(r)

@@ -29,7 +29,7 @@ from keepalived_py.config.values import (
 )
 
 IFNAMSIZ = 16
-TIMER_MAX_SEC = 1_000_000_000 - 1  # keepalived's TIMER_MAX_SEC
+TIMER_MAX_SEC = 1000  # keepalived's TIMER_MAX_SEC (lib/timer.h)
 
 
 # -- helpers -----------------------------------------------------------------------------------
