@@ -159,6 +159,12 @@ class VrrpDriver:
         self.core.set_fault(fault, self.loop.time())
         self._run()
 
+    def set_priority(self, total: int) -> None:
+        """The tracked total priority changed (the core clamps it, owners ignore it)."""
+        with self._guard("priority"):
+            self.core.set_effective_priority(total, self.loop.time())
+        self._run()
+
     def shutdown(self) -> None:
         self._stopping = True
         self.core.shutdown(self.loop.time())

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
+import functools
 import grp
 import ipaddress
 import logging
@@ -29,12 +31,15 @@ from keepalived_py.adapters.addresses import LinkWatch, NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocketV4, VrrpSocketV6, drain
 from keepalived_py.config.model import Config
+from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.config.scripts import Script
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
+from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
+from keepalived_py.vrrp.tracking import InstanceTracking
 
 if TYPE_CHECKING:
     from keepalived_py.cli import RuntimeOptions
@@ -261,6 +266,10 @@ class VrrpDaemon:
         self._instances: dict[str, VrrpInstance] = {}
         # instance name -> whether its own interface is watched (not with dont_track_primary)
         self._tracks_primary: dict[str, bool] = {}
+        self.tracking = TrackingRunner(config, env=self.scripts.env, ids_of=self._script_ids)
+        self._trackings: dict[str, InstanceTracking] = {}
+        # instances kept in INIT until their weight-0 scripts have reported (as keepalived)
+        self._deferred: set[str] = set()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -338,10 +347,21 @@ class VrrpDaemon:
             )
             self._instances[inst.name] = inst
             self._tracks_primary[inst.name] = not inst.dont_track_primary
-            if not self._interface_ok(driver):
+            trackers = trackers_of(inst, self.config, params.priority)
+            if trackers:
+                tracking = InstanceTracking(params.priority, trackers)
+                self._trackings[inst.name] = tracking
+                self.tracking.add(inst.name, tracking, functools.partial(self._apply_tracking, driver))
+            if self._faulty(driver):
                 core.set_fault(True, self.loop.time())
             listener.drivers.append(driver)
             self.drivers.append(driver)
+        # the tracked interfaces' states at start; every tracked instance gets its priority
+        self.tracking.interfaces_changed(self._link_up)
+        for driver in self.drivers:
+            found = self._trackings.get(driver.name)
+            if found is not None:
+                self._apply_tracking(driver, found)
 
     def notify(self, driver: VrrpDriver, event: Notify) -> None:
         """An instance notification: its state script first, then the generic ``notify``."""
@@ -354,6 +374,30 @@ class VrrpDaemon:
             self.scripts.run(script)
         if inst.notify is not None and event.kind in _NOTIFY_STATES:
             self.scripts.run(inst.notify, ("INSTANCE", inst.name, event.kind, str(event.priority)))
+
+    def _script_ids(self, script: VrrpScript) -> tuple[int, int] | None:
+        """A vrrp_script runs as its ``user`` keyword's user (or the default script user)."""
+        if script.script is None:
+            return self.scripts.default_ids
+        return self.scripts._ids(dataclasses.replace(script.script, user=script.user, group=script.group))
+
+    def _link_up(self, ifname: str) -> bool:
+        link = self.netlink.link(ifname)
+        return link is not None and link.up and link.running
+
+    def _faulty(self, driver: VrrpDriver) -> bool:
+        """FAULT: the instance's interface is unusable, or a tracker says so."""
+        tracking = self._trackings.get(driver.name)
+        return not self._interface_ok(driver) or (tracking is not None and tracking.fault)
+
+    def _apply_tracking(self, driver: VrrpDriver, tracking: InstanceTracking) -> None:
+        driver.set_priority(tracking.total)
+        fault = self._faulty(driver)
+        if fault != driver.core.fault:
+            driver.set_fault(fault)
+        if driver.name in self._deferred and not tracking.waiting:
+            self._deferred.discard(driver.name)
+            driver.start()
 
     def _interface_ok(self, driver: VrrpDriver) -> bool:
         if driver.path.src.is_unspecified:
@@ -373,8 +417,9 @@ class VrrpDaemon:
 
     def links_changed(self) -> None:
         """Some link or address changed: tell each core whether its interface is usable."""
+        self.tracking.interfaces_changed(self._link_up)
         for driver in self.drivers:
-            fault = not self._interface_ok(driver)
+            fault = self._faulty(driver)
             if fault != driver.core.fault:
                 driver.set_fault(fault)
 
@@ -433,11 +478,17 @@ class VrrpDaemon:
             self.build()
             self.release_leftovers()
             self.set_static(add=True)
+            self.tracking.start()
             for driver in self.drivers:
-                driver.start()
+                tracking = self._trackings.get(driver.name)
+                if tracking is not None and tracking.waiting:
+                    self._deferred.add(driver.name)
+                else:
+                    driver.start()
             sd_notify(f"READY=1\nMAINPID={os.getpid()}")
             await self.stop.wait()
             sd_notify("STOPPING=1")
+            await self.tracking.stop()
             self.shutdown()
             self.set_static(add=False)
             await self.scripts.finish()

@@ -1,0 +1,169 @@
+"""Wiring of tracking into the VRRP daemon: vrrp_scripts run on their interval, interfaces
+followed through the link watch, and each instance's priority / FAULT fed into its core.
+
+The rules are in ``vrrp/tracking.py`` (pure); the script process handling is in
+``adapters/script_runner.py``.  Here: one asyncio task per vrrp_script that some instance
+tracks (keepalived runs a script once however many instances track it), the rise/fall state of
+each script, and after every change the re-evaluation of the instances that track it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from keepalived_py.adapters import script_runner
+from keepalived_py.config.model import Config
+from keepalived_py.config.model.trackers import VrrpScript
+from keepalived_py.config.model.vrrp import PRIO_OWNER, VrrpInstance
+from keepalived_py.vrrp.tracking import InstanceTracking, Kind, ScriptState, Tracker
+
+log = logging.getLogger(__name__)
+
+US = 1_000_000
+
+
+@dataclass
+class Tracked:
+    """One instance's tracking and how to tell its driver."""
+
+    tracking: InstanceTracking
+    apply: Callable[[InstanceTracking], None]
+
+
+def trackers_of(inst: VrrpInstance, config: Config, base_priority: int) -> tuple[Tracker, ...]:
+    """The instance's interface and script trackers with the weights they resolve to.
+
+    A track_script line without ``weight`` takes the script's own weight and ``reverse``.
+    An address owner cannot have weighted trackers (keepalived drops weighted scripts from
+    an owner at configuration time), so their weights are ignored.
+    """
+    found: list[Tracker] = []
+    for ti in inst.track_interfaces:
+        found.append(Tracker(Kind.INTERFACE, ti.name, ti.weight, ti.reverse))
+    for ref in inst.track_scripts:
+        script = config.trackers.script(ref.name)
+        if script is None:
+            continue
+        weight = script.weight if ref.weight is None else ref.weight
+        reverse = script.weight_reverse if ref.reverse is None else ref.reverse
+        if base_priority == PRIO_OWNER and weight:
+            continue
+        found.append(Tracker(Kind.SCRIPT, ref.name, weight, reverse))
+    return tuple(found)
+
+
+class TrackingRunner:
+    """Runs the tracked vrrp_scripts and keeps every instance's tracking up to date."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        env: Mapping[str, str],
+        ids_of: Callable[[VrrpScript], tuple[int, int] | None],
+    ) -> None:
+        self.config = config
+        self.env = env
+        self.ids_of = ids_of
+        self.instances: dict[str, Tracked] = {}
+        self.scripts: dict[str, ScriptState] = {}
+        self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add(self, name: str, tracking: InstanceTracking, apply: Callable[[InstanceTracking], None]) -> None:
+        self.instances[name] = Tracked(tracking, apply)
+        for tracker in tracking.trackers:
+            if tracker.kind is Kind.SCRIPT and tracker.name not in self.scripts:
+                script = self.config.trackers.script(tracker.name)
+                if script is not None:
+                    self.scripts[tracker.name] = ScriptState(script.rise, script.fall, script.init_fail)
+            if tracker.kind is Kind.SCRIPT and tracker.name in self.scripts:
+                tracking.set_state(Kind.SCRIPT, tracker.name, self.scripts[tracker.name].up)
+
+    # -- interfaces ------------------------------------------------------------------------
+
+    def interfaces_changed(self, is_up: Callable[[str], bool]) -> None:
+        for tracked in self.instances.values():
+            changed = False
+            for tracker in tracked.tracking.trackers:
+                if tracker.kind is Kind.INTERFACE:
+                    up = is_up(tracker.name)
+                    if tracked.tracking.states.get((Kind.INTERFACE, tracker.name)) is not up:
+                        tracked.tracking.set_state(Kind.INTERFACE, tracker.name, up)
+                        changed = True
+            if changed:
+                tracked.apply(tracked.tracking)
+
+    # -- scripts ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for name in self.scripts:
+            script = self.config.trackers.script(name)
+            if script is None or script.script is None:
+                continue
+            task = loop.create_task(self._schedule(script))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _schedule(self, script: VrrpScript) -> None:
+        """keepalived runs the script at start, then every interval from the start of a run."""
+        loop = asyncio.get_running_loop()
+        interval = max(script.interval, 1) / US
+        next_run = loop.time()
+        while True:
+            if script.name in self._running:
+                log.info("Track script %s is already running, expect idle - skipping run", script.name)
+            else:
+                task = loop.create_task(self._run_once(script))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            next_run += interval
+            await asyncio.sleep(max(next_run - loop.time(), 0))
+
+    async def _run_once(self, script: VrrpScript) -> None:
+        assert script.script is not None
+        self._running.add(script.name)
+        try:
+            outcome = await script_runner.run_check(
+                script.script.args,
+                env=self.env,
+                ids=self.ids_of(script),
+                timeout=(script.timeout or script.interval) / US,
+            )
+        finally:
+            self._running.discard(script.name)
+        if outcome.kind == "not_run":
+            log.info("VRRP_Script(%s) could not be run", script.name)
+        self.script_result(script.name, outcome)
+
+    def script_result(self, name: str, outcome: script_runner.Outcome) -> None:
+        state = self.scripts.get(name)
+        if state is None:
+            return
+        changed = state.feed(outcome.success)
+        if changed is None:
+            return
+        if changed:
+            log.info("VRRP_Script(%s) succeeded", name)
+        elif outcome.status is not None:
+            log.info("VRRP_Script(%s) %s (exited with status %d)", name, outcome.kind, outcome.status)
+        elif outcome.signal is not None and outcome.kind == "failed":
+            log.info("VRRP_Script(%s) failed (due to signal %d)", name, outcome.signal)
+        else:
+            log.info("VRRP_Script(%s) %s", name, outcome.kind)
+        for tracked in self.instances.values():
+            if any(t.kind is Kind.SCRIPT and t.name == name for t in tracked.tracking.trackers):
+                tracked.tracking.set_state(Kind.SCRIPT, name, changed)
+                tracked.apply(tracked.tracking)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,83 @@
+"""track_script between two keepalived-py nodes: the master's check fails -> its priority drops
+by the script's weight -> the VIP moves to the other node; the check succeeds again -> the
+first node preempts and takes the VIP back.  The check tests for a file the test creates and
+removes; every wait is a poll with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, Node, Proc, wait_until
+from tests.netns.vrrp_lab import VIP, start_kpy, vrrp_config, write_config
+
+pytestmark = pytest.mark.root
+
+# advert_int 1 s: a backup with priority >= 100 takes over within its master down interval (< 4 s);
+# the script runs every second and falls after 2 failures.
+LIMIT = 10.0
+
+
+def _check_script(node: Node) -> tuple[str, str]:
+    """A check that fails while ``<node dir>/down`` exists; returns (script path, flag path)."""
+    flag = node.path("down")
+    path = node.path("check.sh")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"#!/bin/sh\ntest ! -e '{flag}'\n")
+    os.chmod(path, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+    return path, flag
+
+
+def _config(node: Node, priority: int, script: str) -> str:
+    tracker = f"""vrrp_script chk {{
+    script "{script}"
+    interval 1
+    timeout 2
+    fall 2
+    rise 1
+    weight -60
+}}
+"""
+    text = vrrp_config(priority=priority, extra="track_script {\n    chk\n}")
+    return tracker + text
+
+
+def _start(the_lab: Lab, index: int, priority: int) -> tuple[Proc, str]:
+    node = the_lab.node(index)
+    script, flag = _check_script(node)
+    return start_kpy(node, write_config(node, _config(node, priority, script))), flag
+
+
+def test_failing_track_script_moves_the_vip(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(2)
+    p1, flag1 = _start(the_lab, 1, 150)
+    p2, _ = _start(the_lab, 2, 100)
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 (priority 150) master")
+
+    # n1's check fails: 150 - 60 = 90 < 100, n2 preempts
+    with open(flag1, "w", encoding="utf-8"):
+        pass
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=LIMIT, what="n2 master after n1's check failed")
+    wait_until(
+        lambda: "Changing effective priority from 150 to 90" in p1.output(),
+        timeout=LIMIT,
+        what="n1 logs its priority drop",
+    )
+    assert "VRRP_Script(chk) failed" in p1.output()
+
+    # restored: 150 again, n1 preempts
+    os.unlink(flag1)
+    the_lab.wait_holders(
+        VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after its check passed"
+    )
+    wait_until(
+        lambda: "Changing effective priority from 90 to 150" in p1.output(),
+        timeout=LIMIT,
+        what="n1 logs its priority back",
+    )
+    assert "VRRP_Script(chk) succeeded" in p1.output()
+    assert p1.running() and p2.running()
