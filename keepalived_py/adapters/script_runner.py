@@ -95,9 +95,10 @@ async def run_check(
             _kill_group(proc.pid, signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(proc.wait()), kill_grace)
-    except asyncio.CancelledError:
-        _kill_group(proc.pid, signal.SIGKILL)
-        raise
+    finally:
+        if proc.returncode is None:
+            # cancelled (the daemon stops) or unkillable: the script and its children go
+            _kill_group(proc.pid, signal.SIGKILL)
     code = proc.returncode
     if code is None:
         return Outcome("timed_out")
