@@ -81,3 +81,46 @@ def test_failing_track_script_moves_the_vip(make_lab: Callable[..., Lab]) -> Non
     )
     assert "VRRP_Script(chk) succeeded" in p1.output()
     assert p1.running() and p2.running()
+
+
+def test_weight_zero_script_is_a_fault(make_lab: Callable[..., Lab]) -> None:
+    """``weight 0``: a failing check puts the instance in FAULT (whatever its priority)."""
+    the_lab = make_lab(2)
+    n1 = the_lab.node(1)
+    script, flag1 = _check_script(n1)
+    text = _config(n1, 150, script).replace("weight -60", "weight 0")
+    p1 = start_kpy(n1, write_config(n1, text))
+    p2, _ = _start(the_lab, 2, 100)
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 (priority 150) master")
+    with open(flag1, "w", encoding="utf-8"):
+        pass
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=LIMIT, what="n2 master after n1's check failed")
+    wait_until(lambda: "(VI_1) Entering FAULT STATE" in p1.output(), timeout=LIMIT, what="n1 in FAULT")
+    os.unlink(flag1)
+    the_lab.wait_holders(
+        VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after its check passed"
+    )
+    assert p1.running() and p2.running()
+
+
+def test_track_interface_weight(make_lab: Callable[..., Lab]) -> None:
+    """A tracked interface with a weight: down -> priority - weight -> the VIP moves; up -> back."""
+    the_lab = make_lab(2)
+    n1 = the_lab.node(1)
+    # a veth pair inside n1 (no dummy module needed): trk0 runs while both ends are up
+    n1.run(["ip", "link", "add", "trk0", "type", "veth", "peer", "name", "trk1"], check=True)
+    n1.run(["ip", "link", "set", "trk1", "up"], check=True)
+    n1.run(["ip", "link", "set", "trk0", "up"], check=True)
+    text = vrrp_config(priority=150, extra="track_interface {\n    trk0 weight -60\n}")
+    p1 = start_kpy(n1, write_config(n1, text))
+    n2 = the_lab.node(2)
+    p2 = start_kpy(n2, write_config(n2, vrrp_config(priority=100)))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 (priority 150) master")
+    n1.run(["ip", "link", "set", "trk0", "down"], check=True)
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=LIMIT, what="n2 master after n1's trk0 went down")
+    wait_until(
+        lambda: "Changing effective priority from 150 to 90" in p1.output(), timeout=LIMIT, what="n1 at 90"
+    )
+    n1.run(["ip", "link", "set", "trk0", "up"], check=True)
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after trk0 came up")
+    assert p1.running() and p2.running()
