@@ -299,6 +299,7 @@ class VrrpDaemon:
 
     def build(self) -> None:
         gd = self.config.global_defs
+        TrackingRunner.init_files(self.config)
         for inst in self.config.vrrp.instances:
             ifname = inst.interface
             if not ifname:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from keepalived_py.adapters import script_runner
+from keepalived_py.adapters.file_watch import FileWatch, read_file
 from keepalived_py.config.model import Config
-from keepalived_py.config.model.trackers import VrrpScript
+from keepalived_py.config.model.trackers import TrackFile, VrrpScript
 from keepalived_py.config.model.vrrp import PRIO_OWNER, VrrpInstance
-from keepalived_py.vrrp.tracking import InstanceTracking, Kind, ScriptState, Tracker
+from keepalived_py.vrrp.tracking import InstanceTracking, Kind, ScriptState, Tracker, parse_track_file
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,13 @@ def trackers_of(inst: VrrpInstance, config: Config, base_priority: int) -> tuple
         if base_priority == PRIO_OWNER and weight:
             continue
         found.append(Tracker(Kind.SCRIPT, ref.name, weight, reverse))
+    for ref in inst.track_files:
+        tfile = config.trackers.track_file(ref.name)
+        if tfile is None:
+            continue
+        weight = tfile.weight if ref.weight is None else ref.weight
+        reverse = tfile.weight_reverse if ref.reverse is None else ref.reverse
+        found.append(Tracker(Kind.FILE, ref.name, weight, reverse))
     return tuple(found)
 
 
@@ -73,6 +82,9 @@ class TrackingRunner:
         self.scripts: dict[str, ScriptState] = {}
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # track_file name -> its last value (read at start, then on inotify wake-ups)
+        self.files: dict[str, int] = {}
+        self._watch: FileWatch | None = None
 
     def add(self, name: str, tracking: InstanceTracking, apply: Callable[[InstanceTracking], None]) -> None:
         self.instances[name] = Tracked(tracking, apply)
@@ -83,6 +95,11 @@ class TrackingRunner:
                     self.scripts[tracker.name] = ScriptState(script.rise, script.fall, script.init_fail)
             if tracker.kind is Kind.SCRIPT and tracker.name in self.scripts:
                 tracking.set_state(Kind.SCRIPT, tracker.name, self.scripts[tracker.name].up)
+            if tracker.kind is Kind.FILE:
+                tfile = self.config.trackers.track_file(tracker.name)
+                if tfile is not None and tracker.name not in self.files:
+                    self.files[tracker.name] = self._read(tfile, 0)
+                tracking.set_file(tracker.name, self.files.get(tracker.name, 0))
 
     # -- interfaces ------------------------------------------------------------------------
 
@@ -98,10 +115,59 @@ class TrackingRunner:
             if changed:
                 tracked.apply(tracked.tracking)
 
+    # -- track_files -----------------------------------------------------------------------
+
+    @staticmethod
+    def init_files(config: Config) -> None:
+        """init_file: keepalived writes the initial value at start (``create``: only if missing)."""
+        for tfile in config.trackers.track_files:
+            if tfile.init is None or (tfile.init == "create" and os.path.lexists(tfile.file)):
+                continue
+            if os.path.lexists(tfile.file) and not os.path.isfile(tfile.file):
+                log.info("Cannot initialise track file %s - it is not a regular file", tfile.name)
+                continue
+            try:
+                with open(tfile.file, "w", encoding="ascii") as f:
+                    f.write(f"{tfile.init_value}\n")
+            except OSError:
+                log.info("Unable to initialise track file %s", tfile.name)
+
+    def _read(self, tfile: TrackFile, previous: int) -> int:
+        value = parse_track_file(read_file(tfile.file))
+        if value is None:
+            log.info("Invalid number read from %s - ignoring", tfile.file)
+            return previous
+        return value
+
+    def files_changed(self) -> None:
+        for name, old in list(self.files.items()):
+            tfile = self.config.trackers.track_file(name)
+            if tfile is None:
+                continue
+            new = self._read(tfile, old)
+            if new == old:
+                continue
+            self.files[name] = new
+            for tracked in self.instances.values():
+                if any(t.kind is Kind.FILE and t.name == name for t in tracked.tracking.trackers):
+                    tracked.tracking.set_file(name, new)
+                    tracked.apply(tracked.tracking)
+
     # -- scripts ---------------------------------------------------------------------------
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.files:
+            paths = [f.file for f in self.config.trackers.track_files if f.name in self.files]
+            try:
+                self._watch = FileWatch(os.path.dirname(p) or "." for p in paths)
+            except OSError as exc:
+                log.info("Cannot watch track files: %s", exc)
+            else:
+                for directory in self._watch.failed:
+                    log.info("Cannot watch track file directory %s", directory)
+                self._watch.attach(loop, self.files_changed)
+                self.files_changed()  # a change between the first read and the watch
         for name in self.scripts:
             script = self.config.trackers.script(name)
             if script is None or script.script is None:
@@ -162,6 +228,9 @@ class TrackingRunner:
                 tracked.apply(tracked.tracking)
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

@@ -73,6 +73,40 @@ def file_status(weight: int, reverse: bool, value: int) -> int:
     return value * weight * multiplier
 
 
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def parse_track_file(data: bytes) -> int | None:
+    """The number a track_file holds, read as keepalived reads it (C ``strtol`` with base 0).
+
+    Leading blanks, a sign, ``0x`` hex and ``0`` octal prefixes; whatever follows the number is
+    ignored; no number (an empty or missing file) is 0.  None: out of range (keepalived logs
+    "Invalid number" and keeps the previous value).  Only the first 127 bytes are read.
+    """
+    text = data[:127].decode("latin-1")
+    i = 0
+    while i < len(text) and text[i] in " \t\n\v\f\r":
+        i += 1
+    sign = 1
+    if i < len(text) and text[i] in "+-":
+        sign = -1 if text[i] == "-" else 1
+        i += 1
+    base = 10
+    digits = "0123456789"
+    if text[i : i + 2].lower() == "0x" and i + 2 < len(text) and text[i + 2].lower() in "0123456789abcdef":
+        base, digits, i = 16, "0123456789abcdef", i + 2
+    elif text[i : i + 1] == "0":
+        base, digits = 8, "01234567"
+    j = i
+    while j < len(text) and text[j].lower() in digits:
+        j += 1
+    value = sign * int(text[i:j], base) if j > i else 0
+    if value < INT32_MIN or value > INT32_MAX + 1:
+        return None
+    return value
+
+
 def effective_priority(base: int, total: int) -> int:
     """The priority an instance advertises: owners keep 255, others are clamped to 1..254."""
     if base == PRIO_OWNER:

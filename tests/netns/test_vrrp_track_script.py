@@ -124,3 +124,26 @@ def test_track_interface_weight(make_lab: Callable[..., Lab]) -> None:
     n1.run(["ip", "link", "set", "trk0", "up"], check=True)
     the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after trk0 came up")
     assert p1.running() and p2.running()
+
+
+def test_track_file_moves_the_vip(make_lab: Callable[..., Lab]) -> None:
+    """track_file: the number written times the weight moves the priority (inotify, no polling)."""
+    the_lab = make_lab(2)
+    n1 = the_lab.node(1)
+    path = n1.path("prio")
+    tracker = f'track_file prio {{\n    file "{path}"\n    weight 1\n    init_file 0\n}}\n'
+    text = tracker + vrrp_config(priority=150, extra="track_file {\n    prio\n}")
+    p1 = start_kpy(n1, write_config(n1, text))
+    n2 = the_lab.node(2)
+    p2 = start_kpy(n2, write_config(n2, vrrp_config(priority=100)))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 (priority 150) master")
+    with open(path, "w", encoding="ascii") as f:
+        f.write("-60\n")
+    the_lab.wait_holders(VIP, lambda h: h == [2], timeout=LIMIT, what="n2 master after n1's file said -60")
+    wait_until(
+        lambda: "Changing effective priority from 150 to 90" in p1.output(), timeout=LIMIT, what="n1 at 90"
+    )
+    with open(path, "w", encoding="ascii") as f:
+        f.write("0\n")
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after its file said 0")
+    assert p1.running() and p2.running()

@@ -8,9 +8,10 @@ import signal
 import time
 from pathlib import Path
 
+from keepalived_py.adapters.file_watch import FileWatch, read_file
 from keepalived_py.adapters.script_runner import Outcome, run_check
 from keepalived_py.config.model import Config
-from keepalived_py.config.model.trackers import TrackerSection, VrrpScript
+from keepalived_py.config.model.trackers import TrackerSection, TrackFile, VrrpScript
 from keepalived_py.config.model.vrrp import TrackedInterface, TrackedRef, VrrpInstance
 from keepalived_py.config.scripts import Script
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
@@ -116,3 +117,54 @@ def test_runner_feeds_rise_fall_into_instances() -> None:
     assert len(seen) == n
     runner.script_result("unknown", ok)
     assert len(seen) == n
+
+
+def test_file_watch_wakes_on_write(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        woke = asyncio.Event()
+        watch = FileWatch([str(tmp_path)])
+        try:
+            assert watch.failed == []
+            watch.attach(loop, woke.set)
+            (tmp_path / "f").write_text("3\n")
+            await asyncio.wait_for(woke.wait(), 10)
+        finally:
+            watch.close()
+        watch.close()  # twice is harmless
+
+    asyncio.run(scenario())
+    assert read_file(str(tmp_path / "f")) == b"3\n"
+    assert read_file(str(tmp_path / "missing")) == b""
+    broken = FileWatch([str(tmp_path / "missing")])
+    assert broken.failed == [str(tmp_path / "missing")]
+    broken.close()
+
+
+def test_track_files_feed_priorities(tmp_path: Path) -> None:
+    made = tmp_path / "made"
+    kept = tmp_path / "kept"
+    kept.write_text("9\n")
+    files = (
+        TrackFile("made", str(made), weight=1, init="create", init_value=-5),
+        TrackFile("kept", str(kept), weight=2, init="create", init_value=1),
+        TrackFile("over", str(tmp_path / "over"), init="overwrite", init_value=4),
+    )
+    config = Config(trackers=TrackerSection(track_files=files))
+    TrackingRunner.init_files(config)
+    assert made.read_text() == "-5\n" and kept.read_text() == "9\n"
+    assert (tmp_path / "over").read_text() == "4\n"
+    inst = VrrpInstance("VI", track_files=(TrackedRef("made"), TrackedRef("kept", weight=-1, reverse=True)))
+    trackers = trackers_of(inst, config, 100)
+    assert trackers == (Tracker(Kind.FILE, "made", 1, False), Tracker(Kind.FILE, "kept", -1, True))
+    runner = TrackingRunner(config, env=ENV, ids_of=lambda s: None)
+    tracking = InstanceTracking(100, trackers)
+    seen: list[int] = []
+    runner.add("VI", tracking, lambda tr: seen.append(tr.total))
+    assert tracking.total == 100 - 5 + 9
+    made.write_text("0x10")
+    runner.files_changed()
+    assert seen == [100 + 16 + 9]
+    made.write_text("99999999999")  # out of range: ignored, keeps 16
+    runner.files_changed()
+    assert seen == [125]

@@ -13,6 +13,7 @@ from keepalived_py.vrrp.tracking import (
     Tracker,
     effective_priority,
     file_status,
+    parse_track_file,
     up_down_fault,
     up_down_weight,
 )
@@ -183,3 +184,27 @@ def test_result_range_bounded() -> None:
         t = ScriptState(2, 3)
         run(t, "".join(seq))
         assert 0 <= t.result <= 4
+
+
+@pytest.mark.parametrize(
+    ("data", "value"),
+    [
+        (b"", 0),
+        (b"5\n", 5),
+        (b"  -12 trailing", -12),
+        (b"+7", 7),
+        (b"0x1f", 31),
+        (b"0X10", 16),
+        (b"010", 8),
+        (b"09", 0),  # octal: stops at the 9
+        (b"0x", 0),  # strtol reads the 0, the x is trailing garbage
+        (b"abc", 0),
+        (b"-", 0),
+        (b"2147483648", 2147483648),  # keepalived accepts INT32_MAX + 1
+        (b"2147483649", None),
+        (b"-2147483648", -2147483648),
+        (b"-2147483649", None),
+    ],
+)
+def test_parse_track_file(data: bytes, value: int | None) -> None:
+    assert parse_track_file(data) == value
