@@ -85,6 +85,8 @@ class TrackingRunner:
         # track_file name -> its last value (read at start, then on inotify wake-ups)
         self.files: dict[str, int] = {}
         self._watch: FileWatch | None = None
+        # vrrp_script name -> its last exit status (keepalived logs each change, starting from 0)
+        self.last_status: dict[str, int] = {}
 
     def add(self, name: str, tracking: InstanceTracking, apply: Callable[[InstanceTracking], None]) -> None:
         self.instances[name] = Tracked(tracking, apply)
@@ -211,6 +213,10 @@ class TrackingRunner:
         state = self.scripts.get(name)
         if state is None:
             return
+        if outcome.status is not None and outcome.status != self.last_status.get(name, 0):
+            log.info("Script `%s` now returning %d", name, outcome.status)
+        if outcome.status is not None:
+            self.last_status[name] = outcome.status
         changed = state.feed(outcome.success)
         if changed is None:
             return
