@@ -13,7 +13,14 @@ from collections.abc import Callable
 import pytest
 
 from tests.netns.lab import Lab, Node, Proc, wait_until
-from tests.netns.vrrp_lab import VIP, start_kpy, vrrp_config, write_config
+from tests.netns.vrrp_lab import (
+    VIP,
+    keepalived_available,
+    start_keepalived,
+    start_kpy,
+    vrrp_config,
+    write_config,
+)
 
 pytestmark = pytest.mark.root
 
@@ -146,4 +153,32 @@ def test_track_file_moves_the_vip(make_lab: Callable[..., Lab]) -> None:
     with open(path, "w", encoding="ascii") as f:
         f.write("0\n")
     the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after its file said 0")
+    assert p1.running() and p2.running()
+
+
+def test_track_script_with_keepalived_peer(make_lab: Callable[..., Lab]) -> None:
+    """keepalived-py (tracking) against keepalived 2.2.7: same handover both ways."""
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    the_lab = make_lab(2)
+    p1, flag1 = _start(the_lab, 1, 150)
+    n2 = the_lab.node(2)
+    script2, _ = _check_script(n2)
+    p2 = start_keepalived(n2, write_config(n2, _config(n2, 100, script2)))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 (keepalived-py, 150) master")
+    with open(flag1, "w", encoding="utf-8"):
+        pass
+    the_lab.wait_holders(
+        VIP, lambda h: h == [2], timeout=LIMIT, what="keepalived n2 master after n1's check failed"
+    )
+    wait_until(
+        lambda: "with higher priority 100, ours 90" in p1.output() or "Entering BACKUP STATE" in p1.output(),
+        timeout=LIMIT,
+        what="n1 steps down",
+    )
+    os.unlink(flag1)
+    the_lab.wait_holders(
+        VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master again after its check passed"
+    )
     assert p1.running() and p2.running()
