@@ -13,7 +13,8 @@ keepalived, n2 keepalived-py).  n1 has priority 150, n2 100, n3 50; all start as
   while dead, as a crashed machine); n1 is then restarted and preempts back.  Median and max;
 * handover: SIGTERM of the master (priority-0 advert) to n2 holding the VIP;
 * max holders: the largest number of live nodes holding the VIP at one time, polled every 10 ms
-  over netlink during the whole scenario (1 is the only right answer);
+  over netlink during the whole scenario (1 is the right answer; a preemption can show 2 for a poll);
+* preempt overlap: when n1 is back, from n1 adding the VIP to n2 deleting it (netlink notifications);
 * RSS and CPU% of n2 while it is a backup, over the measuring window, from /proc/<pid>/stat and
   /proc/<pid>/status of the daemon and all its descendants (keepalived's VRRP child does the work).
 
@@ -23,9 +24,11 @@ Needs root and /usr/sbin/keepalived (2.2.7).  Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import random
+import select
 import signal
 import socket
 import statistics
@@ -74,7 +77,7 @@ _NLMSG_ERROR = 2
 _NETLINK_ROUTE = 0
 
 
-def _netlink_in(ns: str) -> socket.socket:
+def _netlink_in(ns: str, groups: int = 0) -> socket.socket:
     """A NETLINK_ROUTE socket of namespace ``ns`` (a socket stays in the namespace it was made in)."""
     libc = ctypes.CDLL(None, use_errno=True)
     own = os.open("/proc/self/ns/net", os.O_RDONLY)
@@ -90,7 +93,7 @@ def _netlink_in(ns: str) -> socket.socket:
     finally:
         os.close(own)
         os.close(target)
-    sock.bind((0, 0))
+    sock.bind((0, groups))
     return sock
 
 
@@ -119,6 +122,61 @@ def _holds(sock: socket.socket, seq: int, want: bytes) -> bool:
                         found = True
                     attr += (alen + 3) & ~3
             off += (length + 3) & ~3
+
+
+def _vip_events(data: bytes, want: bytes) -> list[bool]:
+    """The RTM_NEWADDR (True) / RTM_DELADDR (False) messages in ``data`` about address ``want``."""
+    out = []
+    off = 0
+    while off + 16 <= len(data):
+        length, mtype = struct.unpack_from("=LH", data, off)
+        if length < 16:
+            break
+        if mtype in (20, 21):
+            attr, end = off + 24, off + length
+            while attr + 4 <= end:
+                alen, atype = struct.unpack_from("=HH", data, attr)
+                if alen < 4:
+                    break
+                if atype in (1, 2) and data[attr + 4 : attr + alen] == want:
+                    out.append(mtype == 20)
+                    break
+                attr += (alen + 3) & ~3
+        off += (length + 3) & ~3
+    return out
+
+
+class AddressEvents(threading.Thread):
+    """Every node's netlink address notifications about the VIP, timed on arrival (sub-ms): how long
+    the old and the new master both held the VIP in a preemption, which 10 ms polls can miss."""
+
+    def __init__(self, lab: Lab, vip: str) -> None:
+        super().__init__(daemon=True)
+        self.socks = {_netlink_in(node.ns, groups=0x10): node.index for node in lab.nodes}  # IPV4_IFADDR
+        self.want = socket.inet_aton(vip)
+        self.events: list[tuple[float, int, bool]] = []  # (time, node, added)
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            ready, _, _ = select.select(list(self.socks), [], [], 0.1)
+            for sock in ready:
+                data = sock.recv(65536)
+                t = time.monotonic()
+                for added in _vip_events(data, self.want):
+                    self.events.append((t, self.socks[sock], added))
+
+    def overlap(self, since: float, new: int, old: int) -> float:
+        """From ``new`` adding the VIP to ``old`` deleting it (after ``since``); negative: a gap."""
+        added = next(t for t, n, a in self.events if t >= since and n == new and a)
+        deleted = next(t for t, n, a in self.events if t >= since and n == old and not a)
+        return deleted - added
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=2)
+        for sock in self.socks:
+            sock.close()
 
 
 class Watcher(threading.Thread):
@@ -241,6 +299,7 @@ class Result:
     error: str = ""
     logs: str = ""
     multi: dict[str, int] = field(default_factory=dict)
+    overlaps: list[float] = field(default_factory=list)
 
 
 KPY_SCRIPT = REPO / ".venv" / "bin" / "keepalived-py"
@@ -262,9 +321,12 @@ def scenario(
     res = Result()
     lab = Lab(3)
     watcher: Watcher | None = None
+    events: AddressEvents | None = None
     try:
         watcher = Watcher(lab, VIP)
         watcher.start()
+        events = AddressEvents(lab, VIP)
+        events.start()
         one = frozenset({1})
         down = 3 * adv_s + adv_s  # master down interval + margin, without process start-up
         t0 = time.monotonic()
@@ -304,8 +366,12 @@ def scenario(
                 if name.startswith("n1-") and name.endswith(".pid"):
                     os.unlink(os.path.join(lab.tmpdir, name))
             watcher.phase = "preemption"
+            t = time.monotonic()
             procs[0] = _start(mix[0], lab.node(1), PRIORITIES[0], version, advert)
-            watcher.wait_for(lambda h: h == one, since=time.monotonic(), timeout=down + 15)
+            watcher.wait_for(lambda h: h == one, since=t, timeout=down + 15)
+            time.sleep(0.05)  # the last notifications
+            with contextlib.suppress(StopIteration):
+                res.overlaps.append(events.overlap(t, new=1, old=2))
             watcher.stable(one, max(1.0, 3 * adv_s))
 
         watcher.phase = "steady"
@@ -321,6 +387,8 @@ def scenario(
         res.logs = lab.logs()
     finally:
         try:
+            if events is not None:
+                events.stop()
             if watcher is not None:
                 watcher.stop()
                 res.max_holders = watcher.max_holders
@@ -333,8 +401,8 @@ def scenario(
 # -- the table --------------------------------------------------------------------------------
 
 
-def _ms(x: float) -> str:
-    return "-" if x != x else f"{x * 1000:.0f} ms"
+def _ms(x: float, digits: int = 0) -> str:
+    return "-" if x != x else f"{x * 1000:.{digits}f} ms"
 
 
 def rows(res: Result) -> list[str]:
@@ -345,6 +413,8 @@ def rows(res: Result) -> list[str]:
         _ms(max(f)) if f else "-",
         _ms(res.handover),
         str(res.max_holders),
+        _ms(statistics.median(res.overlaps), 1) if res.overlaps else "-",
+        _ms(max(res.overlaps), 1) if res.overlaps else "-",
         "-" if res.rss_mib != res.rss_mib else f"{res.rss_mib:.1f} MiB",
         "-" if res.cpu_pct != res.cpu_pct else f"{res.cpu_pct:.2f} %",
     ]
@@ -356,6 +426,8 @@ LABELS = [
     "failover SIGKILL max",
     "handover SIGTERM",
     "max VIP holders",
+    "preempt overlap median",
+    "preempt overlap max",
     "backup RSS (n2)",
     "backup CPU (n2)",
 ]
