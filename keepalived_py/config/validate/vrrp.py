@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from keepalived_py.config.errors import Severity
 from keepalived_py.config.model.vrrp import (
@@ -535,66 +535,36 @@ def _sync_group_tracking(
             out.append(grp)
             continue
         g = grp.name
-        scripts = []
-        for sc in grp.track_scripts:
-            if sc.weight:
-                vctx.report(
-                    Severity.GENERAL_ERROR,
-                    f"({g}) Cannot have weighted track script '{sc.name}' with member having priority "
-                    f"{PRIO_OWNER} - clearing weight",
-                )
-                sc = replace(sc, weight=0)
-            scripts.append(sc)
-        files = []
-        for tf in grp.track_files:
-            if tf.weight:
-                vctx.report(
-                    Severity.GENERAL_ERROR,
-                    f"({g}) Cannot have weighted track file '{tf.name}' with member having priority "
-                    f"{PRIO_OWNER} - setting weight 0",
-                )
-                tf = replace(tf, weight=0)
-            files.append(tf)
-        procs = []
-        for tp in grp.track_processes:
-            if tp.weight:
-                vctx.report(
-                    Severity.GENERAL_ERROR,
-                    f"({g}) Cannot have weighted track process '{tp.name}' with member having priority "
-                    f"{PRIO_OWNER} - setting weight 0",
-                )
-                tp = replace(tp, weight=0)
-            procs.append(tp)
-        bfds = []
-        for tb in grp.track_bfds:
-            if tb.weight:
-                vctx.report(
-                    Severity.GENERAL_ERROR,
-                    f"({g}) Cannot have weighted track bfd '{tb.name}' with member having priority "
-                    f"{PRIO_OWNER} - setting weight 0",
-                )
-                tb = replace(tb, weight=0)
-            bfds.append(tb)
-        tifs = []
-        for ti in grp.track_interfaces:
-            if ti.weight:
-                vctx.report(
-                    Severity.GENERAL_ERROR,
-                    f"({g}) Cannot have weighted track interface '{ti.name}' with member having priority "
-                    f"{PRIO_OWNER} - clearing weight",
-                )
-                ti = replace(ti, weight=0)
-            tifs.append(ti)
         out.append(
             replace(
                 grp,
-                track_scripts=tuple(scripts),
-                track_files=tuple(files),
-                track_processes=tuple(procs),
-                track_bfds=tuple(bfds),
-                track_interfaces=tuple(tifs),
+                track_scripts=_unweighted(vctx, g, grp.track_scripts, "script", "clearing weight"),
+                track_files=_unweighted(vctx, g, grp.track_files, "file", "setting weight 0"),
+                track_processes=_unweighted(vctx, g, grp.track_processes, "process", "setting weight 0"),
+                track_bfds=_unweighted(vctx, g, grp.track_bfds, "bfd", "setting weight 0"),
+                track_interfaces=_unweighted(vctx, g, grp.track_interfaces, "interface", "clearing weight"),
             )
         )
+    return tuple(out)
+
+
+_Ref = TypeVar("_Ref")
+
+
+def _unweighted(
+    vctx: ValidationContext, group: str, refs: tuple[_Ref, ...], kind: str, action: str
+) -> tuple[_Ref, ...]:
+    """A sync group with an address owner cannot have weighted trackers: clear each weight."""
+    out: list[_Ref] = []
+    for ref in refs:
+        if getattr(ref, "weight", 0):
+            vctx.report(
+                Severity.GENERAL_ERROR,
+                f"({group}) Cannot have weighted track {kind} '{getattr(ref, 'name', '')}' with member "
+                f"having priority {PRIO_OWNER} - {action}",
+            )
+            ref = replace(ref, weight=0)  # type: ignore[type-var]
+        out.append(ref)
     return tuple(out)
 
 
