@@ -13,19 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import errno
 import functools
-import grp
 import ipaddress
 import logging
 import os
-import pwd
-import shutil
 import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from keepalived_py.adapters.addresses import LinkWatch, NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
@@ -33,8 +29,8 @@ from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocke
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
-from keepalived_py.config.scripts import Script
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
+from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
@@ -166,89 +162,6 @@ class Listener:
             driver.receive(adv, src=ip.src, ttl=ip.ttl, multicast=multicast)
 
 
-# keepalived runs scripts with this PATH and without these variables.
-SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
-STOP_SCRIPT_GRACE = 1.0
-
-
-class ScriptRunner:
-    """Runs notify scripts without waiting for them (a hung script never delays an advert).
-
-    Each script gets its own process group and runs as its user (or the default script user);
-    an executable is exec'd directly, anything else goes through ``/bin/sh -c`` with each word
-    single-quoted, as keepalived does.  Exit statuses of notify scripts are ignored.
-    """
-
-    def __init__(self, config: Config) -> None:
-        state = config.global_defs.default_script_user
-        self.default_ids: tuple[int, int] | None = (state.uid, state.gid) if state.resolved else None
-        self.running: set[asyncio.subprocess.Process] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.env = {k: v for k, v in os.environ.items() if k not in _UNSAFE_ENV}
-        self.env["PATH"] = SCRIPT_PATH
-
-    def _ids(self, script: Script) -> tuple[int, int] | None:
-        if script.user:
-            try:
-                pw = pwd.getpwnam(script.user)
-            except KeyError:
-                return None
-            gid = pw.pw_gid
-            if script.group:
-                with contextlib.suppress(KeyError):
-                    gid = grp.getgrnam(script.group).gr_gid
-            return pw.pw_uid, gid
-        return self.default_ids
-
-    def run(self, script: Script, extra: tuple[str, ...] = ()) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(script, extra))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, script: Script, extra: tuple[str, ...]) -> None:
-        argv = [*script.args, *extra]
-        ids = self._ids(script)
-        kw: dict[str, Any] = {"env": self.env, "start_new_session": True, "stdin": asyncio.subprocess.DEVNULL}
-        if ids is not None and ids != (os.geteuid(), os.getegid()):
-            kw["user"], kw["group"], kw["extra_groups"] = ids[0], ids[1], []
-        path = argv[0] if "/" in argv[0] else (shutil.which(argv[0], path=SCRIPT_PATH) or argv[0])
-        try:
-            proc = await asyncio.create_subprocess_exec(path, *argv[1:], **kw)
-        except OSError as exc:
-            if exc.errno != errno.ENOEXEC:
-                log.info("Failed to exec %s: %s", script.cmdline(), exc)
-                return
-            quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
-            proc = await asyncio.create_subprocess_exec("/bin/sh", "-c", quoted, **kw)
-        self.running.add(proc)
-        try:
-            await proc.wait()
-        finally:
-            self.running.discard(proc)
-
-    async def finish(self, grace: float = STOP_SCRIPT_GRACE) -> None:
-        """Give running scripts ``grace`` seconds, then kill their process groups."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=grace)
-        for proc in list(self.running):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=grace)
-
-
-_NOTIFY_SCRIPTS = {
-    "MASTER": "notify_master",
-    "BACKUP": "notify_backup",
-    "FAULT": "notify_fault",
-    "STOP": "notify_stop",
-    "MASTER_RX_LOWER_PRI": "notify_master_rx_lower_pri",
-}
-# states the generic ``notify`` script hears about
-_NOTIFY_STATES = ("MASTER", "BACKUP", "FAULT", "STOP")
-
-
 class VrrpDaemon:
     """All instances of one configuration."""
 
@@ -263,6 +176,7 @@ class VrrpDaemon:
         self.stop = asyncio.Event()
         self.watch: LinkWatch | None = None
         self.scripts = ScriptRunner(config)
+        self.notifier = Notifier(config, self.scripts)
         self._instances: dict[str, VrrpInstance] = {}
         # instance name -> whether its own interface is watched (not with dont_track_primary)
         self._tracks_primary: dict[str, bool] = {}
@@ -365,16 +279,9 @@ class VrrpDaemon:
                 self._apply_tracking(driver, found)
 
     def notify(self, driver: VrrpDriver, event: Notify) -> None:
-        """An instance notification: its state script first, then the generic ``notify``."""
         inst = self._instances.get(driver.name)
-        if inst is None:
-            return
-        keyword = _NOTIFY_SCRIPTS.get(event.kind)
-        script: Script | None = getattr(inst, keyword) if keyword else None
-        if script is not None:
-            self.scripts.run(script)
-        if inst.notify is not None and event.kind in _NOTIFY_STATES:
-            self.scripts.run(inst.notify, ("INSTANCE", inst.name, event.kind, str(event.priority)))
+        if inst is not None:
+            self.notifier.instance(inst, event.kind, event.priority)
 
     def _script_ids(self, script: VrrpScript) -> tuple[int, int] | None:
         """A vrrp_script runs as its ``user`` keyword's user (or the default script user)."""
