@@ -20,7 +20,7 @@ import signal
 from typing import Any
 
 from keepalived_py.config.model import Config
-from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.config.model.vrrp import VrrpInstance, VrrpSyncGroup
 from keepalived_py.config.scripts import Script
 
 log = logging.getLogger(__name__)
@@ -109,17 +109,58 @@ _NOTIFY_STATES = ("MASTER", "BACKUP", "FAULT", "STOP")
 
 
 class Notifier:
-    """Tells scripts (and, later, the FIFO and mail) about instance transitions, in order."""
+    """Tells scripts and the notify FIFO about instance and sync group transitions, in order.
+
+    keepalived remembers, per instance, that it has sent notifies once (``notifies_sent``): from
+    then on an instance notify is not repeated when the instance is already in the state its sync
+    group is in, since the group's notify has told the world.  The group states seen here are the
+    ones announced through ``group`` (or recorded silently through ``set_group_state``).
+    """
 
     def __init__(self, config: Config, scripts: ScriptRunner) -> None:
         self.config = config
         self.scripts = scripts
+        self.group_states: dict[str, str] = {}
+        self._notifies_sent: set[str] = set()
+        self._group_of: dict[str, str] = {}
+        for group in config.vrrp.sync_groups:
+            for member in group.members or ():
+                self._group_of[member] = group.name
+
+    def set_group_state(self, name: str, state: str) -> None:
+        """A sync group's state changed without notifies (e.g. its initial state)."""
+        self.group_states[name] = state
 
     def instance(self, inst: VrrpInstance, kind: str, priority: int) -> None:
         """An instance notification: its state script first, then the generic ``notify``."""
+        if kind in _NOTIFY_STATES:
+            group = self._group_of.get(inst.name)
+            if (
+                inst.name in self._notifies_sent
+                and group is not None
+                and self.group_states.get(group) == kind
+            ):
+                return
+            self._notifies_sent.add(inst.name)
         keyword = _NOTIFY_SCRIPTS.get(kind)
         script: Script | None = getattr(inst, keyword) if keyword else None
         if script is not None:
             self.scripts.run(script)
         if inst.notify is not None and kind in _NOTIFY_STATES:
             self.scripts.run(inst.notify, ("INSTANCE", inst.name, kind, str(priority)))
+
+    def group(self, group: VrrpSyncGroup, state: str) -> None:
+        """A sync group entered ``state``: its state script, then ``notify GROUP <name> <STATE> 0``."""
+        self.group_states[group.name] = state
+        keyword = _NOTIFY_SCRIPTS.get(state) if state in _NOTIFY_STATES else None
+        script: Script | None = getattr(group, keyword) if keyword else None
+        if script is not None:
+            self.scripts.run(script)
+        if group.notify is not None:
+            self.scripts.run(group.notify, ("GROUP", group.name, state, "0"))
+
+    def shutdown_groups(self) -> None:
+        """keepalived's notify_shutdown, second half: after the instances' STOP, every group's STOP."""
+        for group in self.config.vrrp.sync_groups:
+            if group.members is not None:
+                self.group(group, "STOP")
