@@ -22,6 +22,7 @@ from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model.ip import IpAddress, Route, Rule
 from keepalived_py.vrrp import packet
+from keepalived_py.vrrp.checksum_compat import SWITCH_MESSAGE, UnicastChecksum
 from keepalived_py.vrrp.instance import (
     Action,
     AddAddresses,
@@ -55,6 +56,8 @@ class AdvertPath:
     ah_key: bytes | None = None
     unicast: bool = False
     ah_seq: int = 0
+    # VRRPv3/IPv4: keepalived's old unicast checksum compatibility (checksum_compat.py).
+    checksum: UnicastChecksum | None = None
     _ident: int = field(default=0, repr=False)
 
     def next_ident(self) -> int:
@@ -72,7 +75,8 @@ class AdvertPath:
         if self.ah_key is not None:
             self.ah_seq = self.ah_seq + 1 if self.ah_seq < 0xFFFFFFFF else 1
         for dst in self.destinations:
-            msg = packet.encode(adv, src=self.src, dst=dst)
+            pseudo_dst = dst if self.checksum is None else self.checksum.pseudo_dst(dst, version=adv.version)
+            msg = packet.encode(adv, src=self.src, dst=pseudo_dst)
             if isinstance(self.sock, VrrpSocketV4):
                 assert isinstance(self.src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address)
                 ttl = 255 if dst.is_multicast else self.ttl
@@ -151,6 +155,21 @@ class VrrpDriver:
         with self._guard("receive"):
             self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
         self._run()
+
+    def decode(self, data: bytes, *, src: IpAddr, dst: IpAddr, family: int) -> packet.Advertisement:
+        """Decode an advert for this instance (its checksum rule); raises packet.DecodeError."""
+        try:
+            if self.path.checksum is None:
+                return packet.decode(data, src=src, dst=dst, family=family)
+            adv, switched = self.path.checksum.decode(data, src=src, dst=dst, family=family)
+        except packet.DecodeError as exc:
+            if exc.reason is packet.DecodeReason.CHECKSUM and family == packet.AF_INET:
+                # keepalived: "Invalid VRRPv2 checksum" / "Invalid VRRPv3 checksum" (IPv6: the kernel's)
+                log.info("(%s) %s", self.name, exc)
+            raise
+        if switched:
+            log.info("(%s) %s", self.name, SWITCH_MESSAGE)
+        return adv
 
     def rx_error(self, counter: str) -> None:
         self.core.note_rx_error(counter)

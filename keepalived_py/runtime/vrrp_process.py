@@ -33,6 +33,7 @@ from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.vrrp import packet
+from keepalived_py.vrrp.checksum_compat import ChecksumMode, UnicastChecksum
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
 from keepalived_py.vrrp.tracking import InstanceTracking
@@ -119,15 +120,15 @@ class Listener:
         drivers = self._drivers_for(payload[1], multicast)
         if not drivers:
             return
-        try:
-            adv = packet.decode(payload, src=src, dst=dst, family=family)
-        except packet.DecodeError as exc:
-            counter = _counter(exc)
-            for driver in drivers:
+        for driver in drivers:
+            # Decoded per instance: the old unicast VRRPv3 checksum is a per-instance mode.
+            try:
+                adv = driver.decode(payload, src=src, dst=dst, family=family)
+            except packet.DecodeError as exc:
+                counter = _counter(exc)
                 if counter:
                     driver.rx_error(counter)
-            return
-        for driver in drivers:
+                continue
             driver.receive(adv, src=src, ttl=ttl if ttl >= 0 else None, multicast=multicast)
 
     def _dispatch_ah(self, item: ReceivedV4, ip: packet.IPv4Packet) -> None:
@@ -246,6 +247,13 @@ class VrrpDaemon:
                 ttl=inst.unicast_ttl or 255,
                 ah_key=(inst.auth_pass or "").encode()[:8] if ah else None,
                 unicast=params.unicast,
+                checksum=UnicastChecksum(
+                    ChecksumMode.from_config(inst.old_unicast_checksum),
+                    ipaddress.IPv4Address(gd.vrrp_mcast_group4),
+                    unicast=params.unicast,
+                )
+                if params.version == 3 and family == socket.AF_INET
+                else None,
             )
             driver = VrrpDriver(
                 core,

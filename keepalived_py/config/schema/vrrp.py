@@ -942,7 +942,7 @@ def instance_table() -> Table:
             _kw("unicast_peer", _unicast_peer),
             _kw("unicast_fault_no_peer", _unicast_flag("unicast_fault_no_peer")),
             _kw("check_unicast_src", _unicast_flag("check_unicast_src")),
-            _kw("old_unicast_checksum", _old_unicast_checksum),
+            Keyword("old_unicast_checksum", _old_unicast_checksum, status="supported"),
             _kw("native_ipv6", _native_ipv6),
             _kw("state", _state),
             _kw("interface", _interface),
