@@ -11,17 +11,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import grp
 import logging
 import os
 import pwd
 import shutil
 import signal
+from collections.abc import Callable
 from typing import Any
 
+from keepalived_py.adapters.notify_fifo import NotifyFifo
 from keepalived_py.config.model import Config
+from keepalived_py.config.model.global_defs import NotifyFifo as FifoConfig
+from keepalived_py.config.model.global_defs import ScriptRun
 from keepalived_py.config.model.vrrp import VrrpInstance, VrrpSyncGroup
 from keepalived_py.config.scripts import Script
+from keepalived_py.vrrp.notify_format import fifo_line, priority_event
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,7 @@ class ScriptRunner:
         state = config.global_defs.default_script_user
         self.default_ids: tuple[int, int] | None = (state.uid, state.gid) if state.resolved else None
         self.running: set[asyncio.subprocess.Process] = set()
+        self.stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.env = {k: v for k, v in os.environ.items() if k not in _UNSAFE_ENV}
         self.env["PATH"] = SCRIPT_PATH
@@ -60,14 +67,30 @@ class ScriptRunner:
             return pw.pw_uid, gid
         return self.default_ids
 
-    def run(self, script: Script, extra: tuple[str, ...] = ()) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(script, extra))
+    def run(
+        self,
+        script: Script,
+        extra: tuple[str, ...] = (),
+        *,
+        ids: tuple[int, int] | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        """Start ``script`` with ``extra`` arguments (as ``ids``, else its own user); ``on_exit``
+        is called when it has ended."""
+        task = asyncio.get_running_loop().create_task(self._run(script, extra, ids, on_exit))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, script: Script, extra: tuple[str, ...]) -> None:
+    async def _run(
+        self,
+        script: Script,
+        extra: tuple[str, ...],
+        ids: tuple[int, int] | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
         argv = [*script.args, *extra]
-        ids = self._ids(script)
+        if ids is None:
+            ids = self._ids(script)
         kw: dict[str, Any] = {"env": self.env, "start_new_session": True, "stdin": asyncio.subprocess.DEVNULL}
         if ids is not None and ids != (os.geteuid(), os.getegid()):
             kw["user"], kw["group"], kw["extra_groups"] = ids[0], ids[1], []
@@ -85,6 +108,17 @@ class ScriptRunner:
             await proc.wait()
         finally:
             self.running.discard(proc)
+        # scripts ended by our shutdown are not reported (keepalived reaps them silently)
+        if on_exit is not None and not self.stopping:
+            on_exit()
+
+    def terminate(self) -> None:
+        """keepalived's first step of a shutdown: SIGTERM to every running script's process group
+        (a notify FIFO script included), before the STOP notifies are sent."""
+        self.stopping = True
+        for proc in list(self.running):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
 
     async def finish(self, grace: float = STOP_SCRIPT_GRACE) -> None:
         """Give running scripts ``grace`` seconds, then kill their process groups."""
@@ -106,6 +140,78 @@ _NOTIFY_SCRIPTS = {
 }
 # states the generic ``notify`` script hears about
 _NOTIFY_STATES = ("MASTER", "BACKUP", "FAULT", "STOP")
+# keepalived's default file creation mask (lib/utils.c umask_val)
+DEFAULT_UMASK = 0o177
+
+
+class NotifyFifos:
+    """The VRRP process's notify FIFOs: global_defs ``notify_fifo`` and ``vrrp_notify_fifo``.
+
+    Each is made (if missing) and opened at start, before any instance runs; its ``*_script``
+    is started just before the open with the FIFO's name as last argument and runs until it
+    ends by itself or is sent SIGTERM at shutdown (before the STOP lines are written, as
+    keepalived does, so a FIFO script does not see them; an outside reader does).  Every line
+    goes to both FIFOs.  keepalived's VRRP process removes the FIFOs it made at exit only when a
+    ``vrrp_notify_fifo`` is open: a lone global ``notify_fifo`` stays (the checker process,
+    when one runs, removes it).  The global FIFO's script is run here since keepalived-py has no
+    checker process (keepalived lets its checker run it when there is one).
+    """
+
+    def __init__(self, config: Config, scripts: ScriptRunner) -> None:
+        self.scripts = scripts
+        gd = config.global_defs
+        self.umask = gd.umask if gd.umask is not None else None
+        self.specs: list[tuple[FifoConfig, str]] = []
+        self._same_name: str | None = None
+        if gd.notify_fifo.name:
+            self.specs.append((gd.notify_fifo, ""))
+        if gd.vrrp_notify_fifo.name:
+            if gd.vrrp_notify_fifo.name == gd.notify_fifo.name:
+                self._same_name = gd.vrrp_notify_fifo.name
+            else:
+                self.specs.append((gd.vrrp_notify_fifo, "vrrp_"))
+        self.fifos: list[NotifyFifo] = []
+        self._vrrp_open = False
+
+    def start(self, umask: int | None = None) -> None:
+        """Make, start the scripts of and open the FIFOs (``umask``: the ``-u`` option)."""
+        if self._same_name:
+            log.info(
+                "notify FIFO %s has been specified for global and vrrp FIFO - ignoring vrrp FIFO",
+                self._same_name,
+            )
+        mask = self.umask if self.umask is not None else umask if umask is not None else DEFAULT_UMASK
+        for spec, kind in self.specs:
+            assert spec.name is not None
+            fifo = NotifyFifo(spec.name, uid=spec.uid, gid=spec.gid, kind=kind)
+            start_script = functools.partial(self._start_script, spec.script, spec.name)
+            if fifo.setup(mask, start_script):
+                self.fifos.append(fifo)
+                if kind == "vrrp_":
+                    self._vrrp_open = True
+
+    def _start_script(self, run: ScriptRun | None, name: str) -> None:
+        if run is not None:
+            self.scripts.run(run.script, (name,), ids=(run.uid, run.gid), on_exit=_fifo_script_ended)
+
+    def write(self, line: bytes) -> None:
+        for fifo in self.fifos:
+            fifo.write(line)
+
+    @property
+    def dropped(self) -> int:
+        return sum(f.dropped for f in self.fifos)
+
+    def close(self) -> None:
+        """At exit: remove the FIFOs we made only when the vrrp FIFO is open, as keepalived."""
+        for fifo in self.fifos:
+            fifo.close(unlink=self._vrrp_open)
+        self.fifos = []
+        self._vrrp_open = False
+
+
+def _fifo_script_ended() -> None:
+    log.info("vrrp notify fifo script terminated")
 
 
 class Notifier:
@@ -120,6 +226,7 @@ class Notifier:
     def __init__(self, config: Config, scripts: ScriptRunner) -> None:
         self.config = config
         self.scripts = scripts
+        self.fifos = NotifyFifos(config, scripts)
         self.group_states: dict[str, str] = {}
         self._notifies_sent: set[str] = set()
         self._group_of: dict[str, str] = {}
@@ -131,8 +238,26 @@ class Notifier:
         """A sync group's state changed without notifies (e.g. its initial state)."""
         self.group_states[name] = state
 
+    def start(self, umask: int | None = None) -> None:
+        """Open the notify FIFOs (and start their scripts): before any instance runs."""
+        self.fifos.start(umask)
+
+    def terminate(self) -> None:
+        """Shutdown begins: every running script (FIFO scripts too) gets SIGTERM."""
+        self.scripts.terminate()
+
+    def close(self) -> None:
+        self.fifos.close()
+
     def instance(self, inst: VrrpInstance, kind: str, priority: int) -> None:
-        """An instance notification: its state script first, then the generic ``notify``."""
+        """An instance notification: its state script, the generic ``notify``, then the FIFO line.
+
+        ``MASTER_RX_LOWER_PRI`` runs ``notify_master_rx_lower_pri`` (no arguments) and writes its
+        FIFO line; priority changes (``<STATE>_PRIORITY``) only write a FIFO line.
+        """
+        if kind.endswith("_PRIORITY"):
+            self.fifos.write(fifo_line(inst.name, priority_event(kind.removesuffix("_PRIORITY")), priority))
+            return
         if kind in _NOTIFY_STATES:
             group = self._group_of.get(inst.name)
             if (
@@ -148,6 +273,7 @@ class Notifier:
             self.scripts.run(script)
         if inst.notify is not None and kind in _NOTIFY_STATES:
             self.scripts.run(inst.notify, ("INSTANCE", inst.name, kind, str(priority)))
+        self.fifos.write(fifo_line(inst.name, kind, priority))
 
     def group(self, group: VrrpSyncGroup, state: str) -> None:
         """A sync group entered ``state``: its state script, then ``notify GROUP <name> <STATE> 0``."""
@@ -158,6 +284,7 @@ class Notifier:
             self.scripts.run(script)
         if group.notify is not None:
             self.scripts.run(group.notify, ("GROUP", group.name, state, "0"))
+        self.fifos.write(fifo_line(group.name, state, 0, group=True))
 
     def shutdown_groups(self) -> None:
         """keepalived's notify_shutdown, second half: after the instances' STOP, every group's STOP."""

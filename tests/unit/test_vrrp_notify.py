@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
 from keepalived_py.config.model import Config
 from keepalived_py.config.scripts import Script
-from keepalived_py.runtime.vrrp_notify import Notifier
+from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from tests.configtest import parse_text
 
 CONF = """
@@ -49,18 +57,18 @@ class FakeRunner:
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
 
-    def run(self, script: Script, extra: tuple[str, ...] = ()) -> None:
+    def run(self, script: Script, extra: tuple[str, ...] = (), **_: object) -> None:
         self.calls.append((*script.args, *extra))
 
 
-def _config() -> Config:
-    result = parse_text(CONF)
+def _config(global_extra: str = "") -> Config:
+    result = parse_text(CONF.replace("global_defs {", "global_defs {\n" + global_extra))
     assert result.config is not None
     return result.config
 
 
-def _notifier() -> tuple[Notifier, FakeRunner, Config]:
-    config = _config()
+def _notifier(global_extra: str = "") -> tuple[Notifier, FakeRunner, Config]:
+    config = _config(global_extra)
     runner = FakeRunner()
     return Notifier(config, runner), runner, config  # type: ignore[arg-type]
 
@@ -113,3 +121,147 @@ def test_shutdown_groups_sends_stop_for_each_group() -> None:
     notifier, runner, _ = _notifier()
     notifier.shutdown_groups()
     assert runner.calls == [("/bin/gs",), ("/bin/gn", "GROUP", "G1", "STOP", "0")]
+
+
+# -- the notify FIFO ---------------------------------------------------------------------------
+
+
+def _read(path: Path) -> list[str]:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        return os.read(fd, 65536).decode().splitlines()
+    except BlockingIOError:
+        return []
+    finally:
+        os.close(fd)
+
+
+def test_fifo_lines_follow_the_scripts(tmp_path: Path) -> None:
+    path = tmp_path / "vrrp.fifo"
+    notifier, runner, config = _notifier(f"vrrp_notify_fifo {path}")
+    vi1, vi2 = config.vrrp.instances
+    g1 = config.vrrp.sync_groups[0]
+    notifier.start()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    notifier.instance(vi1, "BACKUP", 150)
+    notifier.instance(vi2, "BACKUP", 100)
+    notifier.group(g1, "BACKUP")
+    notifier.instance(vi1, "MASTER", 150)
+    notifier.instance(vi1, "MASTER_RX_LOWER_PRI", 150)
+    notifier.instance(vi1, "MASTER_PRIORITY", 140)
+    notifier.instance(vi2, "FAULT_PRIORITY", 90)  # not MASTER: BACKUP_PRIORITY, as keepalived
+    notifier.group(g1, "MASTER")
+    notifier.instance(vi2, "MASTER", 100)  # already told through the group: nothing
+    assert _read(path) == [
+        'INSTANCE "VI_1" BACKUP 150',
+        'INSTANCE "VI_2" BACKUP 100',
+        'GROUP "G1" BACKUP 0',
+        'INSTANCE "VI_1" MASTER 150',
+        'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150',
+        'INSTANCE "VI_1" MASTER_PRIORITY 140',
+        'INSTANCE "VI_2" BACKUP_PRIORITY 90',
+        'GROUP "G1" MASTER 0',
+    ]
+    assert ("/bin/lower",) in runner.calls  # the rx_lower_pri script, without arguments
+    notifier.close()
+    assert not path.exists()
+
+
+def test_global_and_vrrp_fifos_both_get_every_line(tmp_path: Path) -> None:
+    g, v = tmp_path / "g.fifo", tmp_path / "v.fifo"
+    notifier, _, config = _notifier(f"notify_fifo {g}\nvrrp_notify_fifo {v}")
+    notifier.start()
+    notifier.instance(config.vrrp.instances[0], "MASTER", 150)
+    assert _read(g) == _read(v) == ['INSTANCE "VI_1" MASTER 150']
+    notifier.close()
+    assert not g.exists() and not v.exists()  # both ours, and the vrrp FIFO was open
+
+
+def test_lone_global_fifo_stays_at_exit_as_keepalived_leaves_it(tmp_path: Path) -> None:
+    g = tmp_path / "g.fifo"
+    notifier, _, config = _notifier(f"notify_fifo {g}")
+    notifier.start()
+    notifier.instance(config.vrrp.instances[0], "STOP", 150)
+    assert _read(g) == ['INSTANCE "VI_1" STOP 150']
+    notifier.close()
+    assert stat.S_ISFIFO(os.stat(g).st_mode)
+
+
+def test_same_name_for_global_and_vrrp_fifo(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    g = tmp_path / "g.fifo"
+    notifier, _, config = _notifier(f"notify_fifo {g}\nvrrp_notify_fifo {g}")
+    notifier.start()
+    assert f"notify FIFO {g} has been specified for global and vrrp FIFO - ignoring vrrp FIFO" in caplog.text
+    notifier.instance(config.vrrp.instances[0], "MASTER", 150)
+    assert _read(g) == ['INSTANCE "VI_1" MASTER 150']  # once, not twice
+    notifier.close()
+
+
+def _fifo_script(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "reader.sh"
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o755)
+    return script
+
+
+async def _wait(pred: object, timeout: float = 5.0) -> None:
+    assert callable(pred)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not pred():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_fifo_script_gets_the_fifo_name_last_and_reads_the_lines(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    fifo, record = tmp_path / "v.fifo", tmp_path / "record"
+    # reads two lines, then ends by itself
+    script = _fifo_script(
+        tmp_path,
+        f'echo "$@" > {record}.argv\nexec 3< "$2"\nread a <&3\nread b <&3\necho "$a|$b" > {record}\n',
+    )
+    config = _config(f'vrrp_notify_fifo {fifo}\nvrrp_notify_fifo_script "{script} tag"')
+
+    async def scenario() -> None:
+        runner = ScriptRunner(config)
+        notifier = Notifier(config, runner)
+        notifier.start()
+        notifier.instance(config.vrrp.instances[0], "BACKUP", 150)
+        notifier.instance(config.vrrp.instances[0], "MASTER", 150)
+        await _wait(lambda: record.exists() and record.read_text().strip())
+        await _wait(lambda: "vrrp notify fifo script terminated" in caplog.text)
+        await runner.finish()
+        notifier.close()
+
+    asyncio.run(scenario())
+    assert (tmp_path / "record.argv").read_text().split() == ["tag", str(fifo)]
+    assert record.read_text().strip() == 'INSTANCE "VI_1" BACKUP 150|INSTANCE "VI_1" MASTER 150'
+    assert not fifo.exists()
+
+
+def test_fifo_script_is_terminated_at_shutdown_silently(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    fifo, record = tmp_path / "v.fifo", tmp_path / "record"
+    script = _fifo_script(tmp_path, f'while read line; do echo "$line" >> {record}; done < "$1"\n')
+    config = _config(f"vrrp_notify_fifo {fifo}\nvrrp_notify_fifo_script {script}")
+
+    async def scenario() -> None:
+        runner = ScriptRunner(config)
+        notifier = Notifier(config, runner)
+        notifier.start()
+        notifier.instance(config.vrrp.instances[0], "MASTER", 150)
+        await _wait(lambda: record.exists() and "MASTER" in record.read_text())
+        assert len(runner.running) == 1
+        notifier.terminate()
+        await _wait(lambda: not runner.running)
+        await runner.finish()
+        notifier.close()
+
+    asyncio.run(scenario())
+    assert "vrrp notify fifo script terminated" not in caplog.text
