@@ -23,6 +23,7 @@ import enum
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Protocol
 
 from keepalived_py.vrrp.packet import Advertisement
 from keepalived_py.vrrp.params import (
@@ -158,6 +159,17 @@ def _cmp(a: IpAddr, b: IpAddr | None) -> int:
     return (int(a) > int(b)) - (int(a) < int(b))
 
 
+class SyncMembership(Protocol):
+    """What a member asks its vrrp_sync_group (vrrp/sync_group.py) while it runs."""
+
+    @property
+    def state(self) -> State: ...
+
+    def can_goto_master(self, core: VrrpCore) -> bool: ...
+
+    def can_leave_fault(self, core: VrrpCore) -> bool: ...
+
+
 # --- the core ----------------------------------------------------------------------------------
 
 
@@ -166,7 +178,8 @@ class VrrpCore:
 
     Attributes the runtime and tests may read: ``state``, ``wantstate``, ``effective_priority``,
     ``base_priority``, ``master_adver_int_us``, ``master_address``, ``master_priority``,
-    ``counters``.  ``sync_gate`` (set by a sync group) is asked before going MASTER.
+    ``counters``.  ``sync_group`` (set by vrrp/sync_group.py) is asked before going MASTER and
+    before leaving FAULT; ``sync_gate`` is a bare MASTER gate for tests.
     """
 
     def __init__(self, params: InstanceParams) -> None:
@@ -182,6 +195,10 @@ class VrrpCore:
         self.vipset = False
         self.counters = Counters()
         self.sync_gate: Callable[[VrrpCore], bool] | None = None
+        self.sync_group: SyncMembership | None = None
+        # keepalived's notifies_sent: once one went out, a member entering the state its
+        # group is already in stays silent (send_instance_notifies).
+        self._notified = False
         self._fault = False
         self._sands: int | None = None
         self._preempt_time: int | None = None
@@ -218,15 +235,16 @@ class VrrpCore:
         t = to_us(now)
         if self.params.startup_delay_us:
             self._delayed_start = t + self.params.startup_delay_us
-        if self._fault:
+        if self._fault or (self.sync_group is not None and self.sync_group.state is State.FAULT):
+            # a member of a group in FAULT starts in FAULT too (vrrp_complete_init)
             self.wantstate = State.FAULT
-        if not self._fault and self.wantstate is State.MASTER and self.base_priority == PRIO_OWNER:
+        if self.wantstate is State.MASTER and self.base_priority == PRIO_OWNER:
             # keepalived's "simplest way to become master": a 1 microsecond down timer.
             self._set_state(State.BACKUP, Reason.START)
             self.ms_down_timer_us = 1
         else:
             self.ms_down_timer_us = self._down_interval()
-            if not self._fault:
+            if self.wantstate is not State.FAULT:
                 self._log("Entering BACKUP STATE (init)")
                 self._set_state(State.BACKUP, Reason.START)
             else:
@@ -339,12 +357,16 @@ class VrrpCore:
     # -- used by sync groups -------------------------------------------------------------
 
     def sync_to_master(self, now: float) -> None:
-        """vrrp_sync_master for another member: go MASTER now."""
+        """vrrp_sync_master for another member: go MASTER now.
+
+        keepalived asks the group again here (vrrp_state_goto_master); the member that started
+        the sync already found every other member wanting MASTER, so the answer is yes.
+        """
         t = to_us(now)
         if self.state in (State.MASTER, State.STOP, State.INIT):
             return
         self.wantstate = State.MASTER
-        self._goto_master(t, Reason.SYNC_GROUP, gated=False)
+        self._goto_master(t, Reason.SYNC_GROUP)
         self._init_sands(t)
 
     def sync_to_backup(self, now: float) -> None:
@@ -389,7 +411,16 @@ class VrrpCore:
         self._emit(Log(f"({self.name}) {message}"))
 
     def _notify(self) -> None:
+        if self._notified and self.sync_group is not None and self.sync_group.state is self.state:
+            return
+        self._notified = True
         self._emit(Notify(self.state.value, self.effective_priority))
+
+    def _gate(self) -> bool:
+        """vrrp_sync_can_goto_master (True outside a group)."""
+        if self.sync_gate is not None:
+            return self.sync_gate(self)
+        return self.sync_group is None or self.sync_group.can_goto_master(self)
 
     def _set_state(self, new: State, reason: Reason) -> None:
         old = self.state
@@ -448,7 +479,7 @@ class VrrpCore:
     # state transitions
 
     def _goto_master(self, t: int, reason: Reason, *, gated: bool = True) -> None:
-        if gated and self.sync_gate is not None and not self.sync_gate(self):
+        if gated and not self._gate():
             # vrrp_sync_can_goto_master: wait for the other members, another down interval.
             self.wantstate = State.MASTER
             self.ms_down_timer_us = self._down_interval()
@@ -535,8 +566,11 @@ class VrrpCore:
             self.ms_down_timer_us = self.master_adver_int_us + self._skew()
         else:
             self.ms_down_timer_us = self._down_interval()
+        if self.sync_group is not None and not self.sync_group.can_leave_fault(self):
+            # another member is still down: stay in FAULT until the group comes up
+            return
         wanted = self.wantstate
-        if self.wantstate is State.MASTER and self.sync_gate is not None and not self.sync_gate(self):
+        if self.wantstate is State.MASTER and not self._gate():
             self.wantstate = State.BACKUP
         self._leave_fault(t, Reason.FAULT_CLEARED)
         if p.unicast and p.source_address is not None:
