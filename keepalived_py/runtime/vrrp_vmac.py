@@ -1,0 +1,277 @@
+"""``use_vmac`` at run time: the macvlan each instance runs on, as keepalived 2.2.7 manages it.
+
+keepalived creates the VMAC when it starts (not when it becomes MASTER), brings it up at once and
+keeps it up in every state; the instance's VIPs and gratuitous ARPs go on it (so ARP tables
+learn the virtual MAC) and so do its adverts, unless ``vmac_xmit_base``, which sends and
+receives them on the base interface.  At stop (not with ``--dont-release-vrrp``) the rp_filter
+changes and the base interface's ARP parameters are put back and the VMAC is deleted.
+
+``use_ipvlan`` is parsed but has no run-time effect yet: the instance runs on its interface and a
+log line says so (the test machine's kernel has no ipvlan).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+
+from keepalived_py.adapters.vmac import (
+    LinkInfo,
+    VmacLinks,
+    ipv4_conf_interfaces,
+    read_sysctl,
+    write_sysctl,
+)
+from keepalived_py.config.model import Config
+from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.vrrp.vmac_names import (
+    BASE_IPV4_SYSCTLS,
+    RpFilterPlan,
+    RpFilterSaved,
+    SysctlWrite,
+    base_changes,
+    choose_vmac_name,
+    is_matching_vmac,
+    link_local_from_mac,
+    rp_filter_clear,
+    rp_filter_restore,
+    vmac_mac,
+    vmac_writes,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Vmac:
+    """A VMAC this process owns (created or adopted): deleted at stop."""
+
+    instance: str
+    name: str
+    ifindex: int
+    base: str
+    family: int
+
+
+@dataclass
+class _Base:
+    """keepalived's count of IPv4 VMACs on one base interface, and the values to put back."""
+
+    users: int = 0
+    saved: dict[str, int] = field(default_factory=dict)
+
+
+class VmacManager:
+    """Every VMAC of the daemon."""
+
+    def __init__(self, config: Config, links: VmacLinks | None = None) -> None:
+        self.config = config
+        self.links = links or VmacLinks()
+        # names configured for VMACs: never given to another instance's unnamed VMAC
+        self._configured = {i.vmac_ifname for i in config.vrrp.instances if i.vmac_ifname and i.use_vmac}
+        self.vmacs: list[Vmac] = []
+        self._bases: dict[str, _Base] = {}
+        self._rp_filter: RpFilterSaved | None = None
+        self._rp_filter_done = False
+
+    # -- start ------------------------------------------------------------------------------
+
+    def setup(self, inst: VrrpInstance, *, detail: bool = False) -> str | None:
+        """The interface carrying ``inst``'s VIPs: its VMAC (created and up), or None when the
+        instance has none (no use_vmac, or it could not be made: keepalived then stays on the
+        base interface)."""
+        if inst.use_ipvlan:
+            log.info(
+                "(%s) use_ipvlan is not supported by keepalived-py yet - running on interface %s",
+                inst.name,
+                inst.interface,
+            )
+            return None
+        if not inst.use_vmac or not inst.interface:
+            return None
+        base = self.links.get(inst.interface)
+        if base is None:
+            log.info("(%s) interface %s does not exist - cannot create its VMAC", inst.name, inst.interface)
+            return None
+        family = inst.family or 4
+        mac = vmac_mac(inst.vrid or 0, family, inst.vmac_mac)
+        name = inst.vmac_ifname
+        found = self._matching(inst, base, mac)
+        old: LinkInfo | None = None
+        if found is not None:
+            log.info("(%s) Found matching interface %s", inst.name, found.name)
+            if name and name != found.name:
+                log.info(
+                    "(%s) vmac name mismatch %s <=> %s. changing to %s.",
+                    inst.name,
+                    name,
+                    found.name,
+                    found.name,
+                )
+            name = found.name
+        elif name:
+            old = self.links.get(name)
+            if old is not None and old.kind != "macvlan":
+                log.info(
+                    "(%s) VMAC interface name %s already exists as a non VMAC interface. "
+                    "ignoring configured name",
+                    inst.name,
+                    name,
+                )
+                name, old = None, None
+            elif old is not None:
+                log.info(
+                    "(%s) VMAC %s already exists but is incompatible. It will be deleted/updated",
+                    inst.name,
+                    name,
+                )
+        if not name:
+            name = choose_vmac_name(self.config.global_defs.vmac_prefix, inst.vrid or 0, family, self._taken)
+        if found is None and not self._make(inst, name, base, mac, old, detail):
+            return None
+        link = self.links.get(name)
+        if link is None:
+            return None
+        self.vmacs.append(Vmac(inst.name, name, link.ifindex, base.name, family))
+        if family == 4 and found is None:
+            self._ipv4_parameters(name, base.name)
+        other_family = any(a.family != family for a in inst.virtual_ipaddresses_excluded)
+        write_sysctl("ipv6", name, "disable_ipv6", 0 if family == 6 or other_family else 1)
+        # no EUI-64 link-local address from the virtual MAC (RFC 5798 section 7.4)
+        if not write_sysctl("ipv6", name, "addr_gen_mode", 1):
+            log.info("(%s) Error setting ADDR_GEN_MODE to NONE on %s", inst.name, name)
+        self.links.set_up(link.ifindex)
+        if family == 6 and not inst.vmac_xmit_base:
+            self._link_local(inst, name, link.ifindex, base)
+        return name
+
+    def _matching(self, inst: VrrpInstance, base: LinkInfo, mac: str) -> LinkInfo | None:
+        for link in self.links.links():
+            if link.name in self._names() or link.ifindex == base.ifindex:
+                continue
+            if is_matching_vmac(
+                kind=link.kind, mode=link.mode, mac=link.mac, base_ok=link.link == base.ifindex, want_mac=mac
+            ):
+                return link
+        return None
+
+    def _names(self) -> set[str]:
+        return {v.name for v in self.vmacs}
+
+    def _taken(self, name: str) -> bool:
+        return name in self._names() or name in self._configured or self.links.get(name) is not None
+
+    def _make(
+        self, inst: VrrpInstance, name: str, base: LinkInfo, mac: str, old: LinkInfo | None, detail: bool
+    ) -> bool:
+        update = False
+        if old is not None:
+            if old.link != base.ifindex:
+                log.info("(%s) Removing old VMAC interface %s due to conflicting interface", inst.name, name)
+                if self.links.delete(old.ifindex) is not None:
+                    log.info("(%s) Error removing VMAC interface %s", inst.name, name)
+                    return False
+            elif (old.mac or "").lower() != mac or old.mode != "private":
+                log.info("(%s) Update old VMAC interface %s due to wrong MAC/mode ", inst.name, name)
+                update = True
+            else:
+                return True
+        error = (
+            self.links.update(old.ifindex, mac)
+            if update and old
+            else self.links.create(name, base.ifindex, mac)
+        )
+        if error is not None:
+            log.info("(%s): Unable to create VMAC interface %s", inst.name, name)
+            return False
+        if detail:
+            log.info(
+                "(%s): Success %s VMAC interface %s", inst.name, "updating" if update else "creating", name
+            )
+        return True
+
+    def _write(self, write: SysctlWrite) -> bool:
+        return write_sysctl("ipv4", write.ifname, write.param, write.value)
+
+    def _apply(self, plan: RpFilterPlan) -> None:
+        for line in plan.logs:
+            log.info("%s", line)
+        for write in plan.writes:
+            self._write(write)
+
+    def _ipv4_parameters(self, name: str, base: str) -> None:
+        if not self._rp_filter_done:
+            self._rp_filter_done = True
+            interfaces = {n: read_sysctl("ipv4", n, "rp_filter") for n in ipv4_conf_interfaces()}
+            plan, self._rp_filter = rp_filter_clear(
+                read_sysctl("ipv4", "all", "rp_filter"),
+                read_sysctl("ipv4", "default", "rp_filter"),
+                interfaces,
+            )
+            self._apply(plan)
+        if not all([self._write(w) for w in vmac_writes(name)]):
+            log.info("Unable to set parameters for %s", name)
+        state = self._bases.setdefault(base, _Base())
+        state.users += 1
+        if state.users > 1:
+            return
+        current = {param: read_sysctl("ipv4", base, param) for param, _ in BASE_IPV4_SYSCTLS}
+        writes = base_changes(base, current)
+        if writes:
+            state.saved = {p: v for p, v in current.items() if v is not None}
+            if not all([self._write(w) for w in writes]):
+                log.info("Set base flags on %s failed for VMAC %s", base, name)
+
+    def _link_local(self, inst: VrrpInstance, name: str, ifindex: int, base: LinkInfo) -> None:
+        """An IPv6 VMAC sends from a link-local address that is not derived from the virtual
+        MAC: the configured source, else the base interface's link-local address."""
+        address: ipaddress.IPv6Address | None = None
+        if inst.src_ip and ":" in inst.src_ip:
+            address = ipaddress.IPv6Address(inst.src_ip.split("%", 1)[0])
+        elif base.mac:
+            address = link_local_from_mac(base.mac)
+        if address is None or self.links.add_address6(ifindex, str(address)) is not None:
+            log.info("(%s) adding link-local address to %s failed", inst.name, name)
+
+    # -- stop -------------------------------------------------------------------------------
+
+    def release(self, *, detail: bool = False) -> None:
+        """keepalived's shutdown: rp_filter back, then each VMAC (base parameters, link)."""
+        if self._rp_filter is not None:
+            saved = self._rp_filter
+            self._rp_filter = None
+            now = {n: read_sysctl("ipv4", n, "rp_filter") for n in saved.interfaces}
+            self._apply(
+                rp_filter_restore(
+                    saved,
+                    read_sysctl("ipv4", "all", "rp_filter"),
+                    read_sysctl("ipv4", "default", "rp_filter"),
+                    now,
+                )
+            )
+        for vmac in self.vmacs:
+            if vmac.family == 4:
+                self._reset_base(vmac.base)
+            if self.links.delete(vmac.ifindex) is not None:
+                log.info("(%s) Error removing VMAC interface %s", vmac.instance, vmac.name)
+            elif detail:
+                log.info("(%s) Success removing VMAC interface %s", vmac.instance, vmac.name)
+        self.vmacs.clear()
+
+    def _reset_base(self, base: str) -> None:
+        state = self._bases.get(base)
+        if state is None or state.users == 0:
+            return
+        state.users -= 1
+        if state.users or not state.saved:
+            return
+        ok = all([write_sysctl("ipv4", base, p, v) for p, v in state.saved.items()])
+        state.saved = {}
+        if not ok:
+            log.info("Unable to reset parameters for %s", base)
+
+    def close(self, *, release: bool, detail: bool = False) -> None:
+        if release:
+            self.release(detail=detail)
+        self.links.close()
