@@ -122,6 +122,8 @@ class VrrpDriver:
         self.loop = loop
         self.path = path
         self.ifname = ifname
+        # where the VIPs and gratuitous ARPs go: the instance's VMAC with use_vmac
+        self.vip_ifname = ifname
         self.netlink = netlink
         self.garp = garp
         self.detail = detail
@@ -275,16 +277,16 @@ class VrrpDriver:
         for address in addresses:
             entry = self.entry(address)
             if add:
-                error = self.netlink.add_address(entry, self.ifname)
+                error = self.netlink.add_address(entry, self.vip_ifname)
             else:
-                error = self.netlink.remove_address(entry, self.ifname)
+                error = self.netlink.remove_address(entry, self.vip_ifname)
             if error:
                 log.info(
                     "(%s) cannot %s %s on %s: %s",
                     self.name,
                     "add" if add else "remove",
                     address,
-                    entry.dev or self.ifname,
+                    entry.dev or self.vip_ifname,
                     error,
                 )
 
@@ -309,7 +311,7 @@ class VrrpDriver:
 
     def _gratuitous(self, action: SendGratuitous) -> None:
         for address in action.addresses:
-            ifname = self.entry(address).dev or self.ifname
+            ifname = self.entry(address).dev or self.vip_ifname
             if self.detail:
                 what = "gratuitous ARPs" if address.version == 4 else "Unsolicited Neighbour Adverts"
                 log.info("(%s) Sending/queueing %s on %s for %s", self.name, what, ifname, address)
