@@ -389,6 +389,8 @@ class VrrpDaemon:
         self.loop.add_signal_handler(signal.SIGUSR2, self.write_stats)
         self.loop.add_signal_handler(SIG_STATS_CLEAR, self.write_stats, True)
         try:
+            # the notify FIFOs exist (and their scripts run) before any instance starts
+            self.notifier.start(self.opts.umask)
             self.watch = LinkWatch()
             self.watch.attach(self.loop, self.links_changed)
             self.build()
@@ -405,6 +407,8 @@ class VrrpDaemon:
             await self.stop.wait()
             sd_notify("STOPPING=1")
             await self.tracking.stop()
+            # keepalived SIGTERMs every script (a FIFO reader too) before the STOP notifies
+            self.notifier.terminate()
             self.shutdown()
             self.set_static(add=False)
             await self.scripts.finish()
@@ -457,8 +461,11 @@ class VrrpDaemon:
         for driver in self.drivers:
             driver.keep_addresses = self.opts.dont_release_vrrp
             driver.shutdown()
+        # notify_shutdown: the instances' STOP (from each core), then every sync group's
+        self.notifier.shutdown_groups()
 
     def close(self) -> None:
+        self.notifier.close()
         if self.watch is not None:
             self.watch.close()
             self.watch = None
