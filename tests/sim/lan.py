@@ -75,6 +75,9 @@ class Lan:
         self._queue: list[_Delivery] = []
         self._seq = itertools.count()
         self._ident = itertools.count(1)
+        # Called after each input a running node's core was given (advert, timer, fault change),
+        # with the node's state before it: what a sync group needs to follow its members.
+        self.after_input: Callable[[Node, State], None] | None = None
 
     # -- topology ----------------------------------------------------------------------------
 
@@ -89,6 +92,29 @@ class Lan:
         node.core = VrrpCore(node.params)
         node.core.start(self.now / 1e6)
         self._flush(node)
+
+    def start_core(self, name: str, core: VrrpCore) -> None:
+        """Start the node with a core built by the caller (e.g. a member of a sync group)."""
+        node = self.nodes[name]
+        node.core = core
+        core.start(self.now / 1e6)
+        self._flush(node)
+
+    def flush(self, name: str) -> None:
+        """Carry out what the node's core has queued (e.g. after an order from its group)."""
+        self._flush(self.nodes[name])
+
+    def set_fault(self, name: str, fault: bool) -> None:
+        node = self.nodes[name]
+        assert node.core is not None
+        prev = node.core.state
+        node.core.set_fault(fault, self.now / 1e6)
+        self._flush(node)
+        self._input_done(node, prev)
+
+    def _input_done(self, node: Node, prev: State) -> None:
+        if self.after_input is not None and node.core is not None:
+            self.after_input(node, prev)
 
     def stop(self, name: str) -> None:
         """Orderly shutdown: a master sends its priority-0 advert."""
@@ -154,8 +180,10 @@ class Lan:
                 assert timer is not None
                 node = self.nodes[timer[1]]
                 assert node.core is not None
+                prev = node.core.state
                 node.core.handle_timer(self.now / 1e6)
                 self._flush(node)
+                self._input_done(node, prev)
         self.now = max(self.now, t_end_us)
 
     def run_for(self, us: int) -> None:
@@ -201,5 +229,7 @@ class Lan:
         else:
             adv = packet.decode(d.data, src=src, dst=MCAST6, family=packet.AF_INET6)
             ttl, source = 255, src
+        prev = node.core.state
         node.core.receive(adv, src=source, ttl=ttl, now=self.now / 1e6, multicast=True)
         self._flush(node)
+        self._input_done(node, prev)
