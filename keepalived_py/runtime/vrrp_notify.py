@@ -27,6 +27,7 @@ from keepalived_py.config.model.global_defs import NotifyFifo as FifoConfig
 from keepalived_py.config.model.global_defs import ScriptRun
 from keepalived_py.config.model.vrrp import VrrpInstance, VrrpSyncGroup
 from keepalived_py.config.scripts import Script
+from keepalived_py.runtime.smtp_alerts import Mailer
 from keepalived_py.vrrp.notify_format import fifo_line, priority_event
 
 log = logging.getLogger(__name__)
@@ -223,9 +224,10 @@ class Notifier:
     ones announced through ``group`` (or recorded silently through ``set_group_state``).
     """
 
-    def __init__(self, config: Config, scripts: ScriptRunner) -> None:
+    def __init__(self, config: Config, scripts: ScriptRunner, *, log_detail: bool = False) -> None:
         self.config = config
         self.scripts = scripts
+        self.mail = Mailer(config, log_detail=log_detail)  # SMTP alerts, last (as keepalived)
         self.fifos = NotifyFifos(config, scripts)
         self.group_states: dict[str, str] = {}
         self._notifies_sent: set[str] = set()
@@ -241,6 +243,11 @@ class Notifier:
     def start(self, umask: int | None = None) -> None:
         """Open the notify FIFOs (and start their scripts): before any instance runs."""
         self.fifos.start(umask)
+        self.mail.start()
+
+    async def flush_mail(self, grace: float = STOP_SCRIPT_GRACE) -> None:
+        """Queued alerts (the STOP ones too) get ``grace`` seconds, keepalived's last second."""
+        await self.mail.stop(grace)
 
     def terminate(self) -> None:
         """Shutdown begins: every running script (FIFO scripts too) gets SIGTERM."""
@@ -274,6 +281,7 @@ class Notifier:
         if inst.notify is not None and kind in _NOTIFY_STATES:
             self.scripts.run(inst.notify, ("INSTANCE", inst.name, kind, str(priority)))
         self.fifos.write(fifo_line(inst.name, kind, priority))
+        self.mail.vrrp_instance(inst, kind)
 
     def group(self, group: VrrpSyncGroup, state: str) -> None:
         """A sync group entered ``state``: its state script, then ``notify GROUP <name> <STATE> 0``."""
@@ -285,6 +293,7 @@ class Notifier:
         if group.notify is not None:
             self.scripts.run(group.notify, ("GROUP", group.name, state, "0"))
         self.fifos.write(fifo_line(group.name, state, 0, group=True))
+        self.mail.vrrp_group(group, state)
 
     def shutdown_groups(self) -> None:
         """keepalived's notify_shutdown, second half: after the instances' STOP, every group's STOP."""

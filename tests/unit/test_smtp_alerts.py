@@ -335,3 +335,33 @@ def test_default_identity_from_the_host() -> None:
         assert mail.mail_from.endswith(f"@{name}")
 
     run(scenario)
+
+
+def test_notifier_mails_instance_and_group_transitions() -> None:
+    """runtime.vrrp_notify.Notifier: the mail comes after the scripts and the FIFO, once per state."""
+    from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
+
+    async def scenario() -> None:
+        sink = await start_sink("127.0.0.1")
+        config = _config(sink.port)
+        notifier = Notifier(config, ScriptRunner(config))
+        notifier.start()
+        inst = config.vrrp.instances[0]
+        (group,) = config.vrrp.sync_groups
+        notifier.instance(inst, "BACKUP", 100)
+        notifier.group(group, "BACKUP")
+        notifier.instance(inst, "MASTER_PRIORITY", 100)
+        notifier.instance(inst, "MASTER", 100)
+        notifier.group(group, "MASTER")
+        await _until(lambda: len(sink.mails) == 4)
+        await notifier.flush_mail()
+        notifier.close()
+        await sink.close()
+        assert sorted(m.headers()["Subject"] for m in sink.mails) == [
+            "[LB1] VRRP Group G1 - Entering BACKUP state",
+            "[LB1] VRRP Group G1 - Entering MASTER state",
+            "[LB1] VRRP Instance VI_1 - Entering BACKUP state",
+            "[LB1] VRRP Instance VI_1 - Entering MASTER state",
+        ]
+
+    run(scenario)
