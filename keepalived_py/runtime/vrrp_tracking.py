@@ -20,7 +20,7 @@ from keepalived_py.adapters import script_runner
 from keepalived_py.adapters.file_watch import FileWatch, read_file
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import TrackFile, VrrpScript
-from keepalived_py.config.model.vrrp import PRIO_OWNER, VrrpInstance
+from keepalived_py.config.model.vrrp import PRIO_OWNER, TrackedInterface, TrackedRef, VrrpInstance
 from keepalived_py.vrrp.tracking import InstanceTracking, Kind, ScriptState, Tracker, parse_track_file
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,44 @@ class Tracked:
 
 
 def trackers_of(inst: VrrpInstance, config: Config, base_priority: int) -> tuple[Tracker, ...]:
-    """The instance's interface and script trackers with the weights they resolve to.
+    """The instance's interface, script and file trackers with the weights they resolve to,
+    then those of its vrrp_sync_group (keepalived adds a group's trackers to every member).
 
     A track_script line without ``weight`` takes the script's own weight and ``reverse``.
     An address owner cannot have weighted trackers (keepalived drops weighted scripts from
-    an owner at configuration time), so their weights are ignored.
+    an owner at configuration time), so their weights are ignored.  A tracker on both the
+    instance and its group is tracked once: with the group's weight, unless the instance's
+    line is unweighted (keepalived's "configured on VRRP instance and sync group").
     """
+    found = list(
+        _trackers(inst.track_interfaces, inst.track_scripts, inst.track_files, config, base_priority)
+    )
+    group = next((g for g in config.vrrp.sync_groups if inst.name in (g.members or ())), None)
+    if group is not None:
+        at = {(t.kind, t.name): i for i, t in enumerate(found)}
+        for tracker in _trackers(
+            group.track_interfaces, group.track_scripts, group.track_files, config, base_priority
+        ):
+            i = at.get((tracker.kind, tracker.name))
+            if i is None:
+                at[(tracker.kind, tracker.name)] = len(found)
+                found.append(tracker)
+            elif found[i].weight:
+                found[i] = tracker
+    return tuple(found)
+
+
+def _trackers(
+    interfaces: tuple[TrackedInterface, ...],
+    scripts: tuple[TrackedRef, ...],
+    files: tuple[TrackedRef, ...],
+    config: Config,
+    base_priority: int,
+) -> list[Tracker]:
     found: list[Tracker] = []
-    for ti in inst.track_interfaces:
+    for ti in interfaces:
         found.append(Tracker(Kind.INTERFACE, ti.name, ti.weight, ti.reverse))
-    for ref in inst.track_scripts:
+    for ref in scripts:
         script = config.trackers.script(ref.name)
         if script is None:
             continue
@@ -55,14 +83,14 @@ def trackers_of(inst: VrrpInstance, config: Config, base_priority: int) -> tuple
         if base_priority == PRIO_OWNER and weight:
             continue
         found.append(Tracker(Kind.SCRIPT, ref.name, weight, reverse))
-    for ref in inst.track_files:
+    for ref in files:
         tfile = config.trackers.track_file(ref.name)
         if tfile is None:
             continue
         weight = tfile.weight if ref.weight is None else ref.weight
         reverse = tfile.weight_reverse if ref.reverse is None else ref.reverse
         found.append(Tracker(Kind.FILE, ref.name, weight, reverse))
-    return tuple(found)
+    return found
 
 
 class TrackingRunner:
