@@ -196,9 +196,6 @@ class VrrpCore:
         self.counters = Counters()
         self.sync_gate: Callable[[VrrpCore], bool] | None = None
         self.sync_group: SyncMembership | None = None
-        # keepalived's notifies_sent: once one went out, a member entering the state its
-        # group is already in stays silent (send_instance_notifies).
-        self._notified = False
         self._fault = False
         self._sands: int | None = None
         self._preempt_time: int | None = None
@@ -411,9 +408,8 @@ class VrrpCore:
         self._emit(Log(f"({self.name}) {message}"))
 
     def _notify(self) -> None:
-        if self._notified and self.sync_group is not None and self.sync_group.state is self.state:
-            return
-        self._notified = True
+        # keepalived's notifies_sent rule (no instance notify when already in the group's state)
+        # is applied where notifications go out: runtime/vrrp_notify.py's Notifier.
         self._emit(Notify(self.state.value, self.effective_priority))
 
     def _gate(self) -> bool:
