@@ -61,6 +61,8 @@ class RuntimeOptions:
     config_test: bool = False
     config_test_log: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # set in a supervised child: the pipe on which it tells the parent it is running
+    ready_fd: int | None = None
 
 
 def _opt_str(value: object) -> str | None:

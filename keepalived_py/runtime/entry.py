@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -63,26 +65,48 @@ def run(opts: RuntimeOptions) -> int:
 
 
 def _run_daemon(config: Config, opts: RuntimeOptions) -> int:
-    """The VRRP daemon in the foreground (the checker and BFD daemons do not exist yet)."""
+    """keepalived's start: detach unless -n, then the parent supervises the VRRP child (the checker
+    and BFD children do not exist yet)."""
     from keepalived_py.runtime import logging_setup
 
-    if not opts.dont_fork:
-        sys.stderr.write("keepalived-py: running in the background is not implemented yet; use -n\n")
-        return 1
-    log = logging_setup.setup(
-        console=opts.log_console,
-        syslog=not opts.no_syslog,
-        facility=opts.log_facility,
-        detail=opts.log_detail,
-    )
     if opts.check_only:
         sys.stderr.write("keepalived-py: the health-checker daemon is not implemented yet\n")
         return 1
+    if not opts.dont_fork:
+        from keepalived_py.runtime.supervisor import daemonize
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if not daemonize():
+            return 0
+    log = logging_setup.setup(
+        console=opts.log_console and opts.dont_fork,
+        syslog=not opts.no_syslog,
+        facility=opts.log_facility,
+        detail=opts.log_detail,
+        ident="Keepalived",
+    )
+    _log_start(log, opts)
     if config.lvs.virtual_servers and not opts.vrrp_only:
         log.warning("virtual_server blocks are ignored: the health-checker daemon is not implemented yet")
     if not config.vrrp.instances and not config.static.have_vrrp_config and not opts.all_children:
         log.info("No VRRP instance configured: nothing to run")
         return 0
-    from keepalived_py.runtime.vrrp_process import run_vrrp
+    if opts.umask is not None:
+        os.umask(opts.umask)
+    from keepalived_py.runtime.supervisor import run_daemon
 
-    return run_vrrp(config, opts)
+    return run_daemon(config, opts)
+
+
+def _log_start(log: logging.Logger, opts: RuntimeOptions) -> None:
+    """keepalived's first lines: version, system, command line, configuration file."""
+    from keepalived_py import KEEPALIVED_COMPAT_VERSION, __version__
+
+    u = os.uname()
+    log.info(
+        "Starting Keepalived-py v%s (compatible with Keepalived v%s)", __version__, KEEPALIVED_COMPAT_VERSION
+    )
+    log.info("Running on %s %s %s", u.sysname, u.release, u.version)
+    log.info("Command line: %s", " ".join(f"'{a}'" for a in sys.argv))
+    log.info("Configuration file %s", opts.config_file)

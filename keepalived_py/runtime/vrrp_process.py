@@ -403,9 +403,15 @@ class VrrpDaemon:
                     self._deferred.add(driver.name)
                 else:
                     driver.start()
-            sd_notify(f"READY=1\nMAINPID={os.getpid()}")
+            if self.opts.ready_fd is not None:
+                # supervised: the parent logs "Startup complete" and tells systemd
+                with contextlib.suppress(OSError):
+                    os.write(self.opts.ready_fd, b"1")
+            else:
+                sd_notify(f"READY=1\nMAINPID={os.getpid()}")
             await self.stop.wait()
-            sd_notify("STOPPING=1")
+            if self.opts.ready_fd is None:
+                sd_notify("STOPPING=1")
             await self.tracking.stop()
             # keepalived SIGTERMs every script (a FIFO reader too) before the STOP notifies
             self.notifier.terminate()
@@ -545,20 +551,25 @@ def run_vrrp(config: Config, opts: RuntimeOptions) -> int:
     """Run the VRRP daemon in the foreground until SIGTERM/SIGINT; returns the exit status."""
     if opts.umask is not None:
         os.umask(opts.umask)
-    paths = [opts.pid_file or DEFAULT_PID_FILE, opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE]
+    supervised = opts.ready_fd is not None
+    paths = [opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE]
+    if not supervised:
+        paths.insert(0, opts.pid_file or DEFAULT_PID_FILE)
     if any(process_running(path) for path in paths):
         log.info("daemon is already running")
         return 0
     try:
         with pid_files(paths):
-            log.info("Starting VRRP child process, pid=%d", os.getpid())
+            if not supervised:
+                log.info("Starting VRRP child process, pid=%d", os.getpid())
             loop = asyncio.new_event_loop()
             try:
                 daemon = VrrpDaemon(config, opts, loop)
                 code = loop.run_until_complete(daemon.run())
             finally:
                 loop.close()
-            log.info("Stopped")
+            usage = os.times()
+            log.info("Stopped - used %.6f user time, %.6f system time", usage.user, usage.system)
             return code
     except OSError as exc:
         log.error("cannot start: %s", exc)

@@ -1,4 +1,7 @@
-"""keepalived-py's VRRP daemon as a process: pid files, a second copy, several instances."""
+"""keepalived-py's VRRP daemon as a process: pid files, a second copy, several instances.
+
+The parent/child model itself (respawn, -R, detach, systemd readiness) is in
+test_daemon_supervisor.py."""
 
 from __future__ import annotations
 
@@ -14,15 +17,29 @@ from tests.netns.vrrp_lab import VIP, start_kpy, start_kpy_argv, vrrp_config, wr
 pytestmark = pytest.mark.root
 
 
+def _pid_in(path: str) -> int:
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return 0
+
+
+def _parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
 def test_pid_files_and_already_running(make_lab: Callable[..., Lab]) -> None:
+    """As keepalived: the parent's pid in the main file, its VRRP child's in the vrrp file."""
     the_lab = make_lab(1)
     node = the_lab.node(1)
     conf = write_config(node, vrrp_config(priority=150))
     first = start_kpy(node, conf)
-    wait_until(lambda: os.path.exists(node.path("kpy-vrrp.pid")), timeout=10, what="pid file")
+    child = wait_until(lambda: _pid_in(node.path("kpy-vrrp.pid")), timeout=10, what="vrrp pid file")
+    assert _pid_in(node.path("kpy.pid")) == first.pid
+    assert child != first.pid and _parent_of(child) == first.pid
     for name in ("kpy.pid", "kpy-vrrp.pid"):
-        with open(node.path(name), encoding="ascii") as f:
-            assert f.read() == f"{first.pid}\n"
         assert os.stat(node.path(name)).st_mode & 0o777 == 0o644
     second = start_kpy(node, conf)
     assert second.wait(timeout=10) == 0
@@ -31,6 +48,7 @@ def test_pid_files_and_already_running(make_lab: Callable[..., Lab]) -> None:
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=10) == 0
     assert not os.path.exists(node.path("kpy.pid")) and not os.path.exists(node.path("kpy-vrrp.pid"))
+    assert not os.path.exists(f"/proc/{child}")
 
 
 def test_stale_pid_file_is_removed(make_lab: Callable[..., Lab]) -> None:
