@@ -220,6 +220,8 @@ class VrrpCore:
 
     def get_timer(self) -> float | None:
         """The next deadline (monotonic seconds) at which handle_timer must run, or None."""
+        if not self._garp_timers:  # the usual case, asked after every input
+            return None if self._sands is None else to_seconds(self._sands)
         times = [t for t, _, _ in self._garp_timers]
         if self._sands is not None:
             times.append(self._sands)
