@@ -232,6 +232,8 @@ class ProcessWatch:
             event = pm.decode_event(data)
             if event is not None:
                 changes += self._event(event)
+            if self.sock is not sock:
+                break  # given up for polling
         self._emit(changes)
 
     def _event(self, event: pm.ProcEvent) -> list[QuorumChange]:
@@ -243,7 +245,20 @@ class ProcessWatch:
         now = self._loop.time() if self._loop is not None else 0.0
         what = event.what
         if what == pm.PROC_EVENT_NONE:
-            if not self.acked and self.detail:
+            if self.acked:
+                return []
+            if event.err:
+                # keepalived takes any answer as success; a refusal (EPERM without
+                # CAP_NET_ADMIN) means no events will come: poll instead
+                log.info(
+                    "Failed to set/clear process event listen - errno %d - %s",
+                    event.err,
+                    os.strerror(event.err),
+                )
+                self._drop_socket()
+                self._start_polling()
+                return []
+            if self.detail:
                 log.info("proc_events has confirmed it is configured")
             self.acked = True
             return []

@@ -18,10 +18,19 @@ from dataclasses import dataclass
 
 from keepalived_py.adapters import script_runner
 from keepalived_py.adapters.file_watch import FileWatch, read_file
+from keepalived_py.adapters.process_watch import ProcessWatch
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import TrackFile, VrrpScript
 from keepalived_py.config.model.vrrp import PRIO_OWNER, TrackedInterface, TrackedRef, VrrpInstance
-from keepalived_py.vrrp.tracking import InstanceTracking, Kind, ScriptState, Tracker, parse_track_file
+from keepalived_py.vrrp.process_match import ProcessTable, QuorumChange
+from keepalived_py.vrrp.tracking import (
+    InstanceTracking,
+    Kind,
+    ScriptState,
+    Tracker,
+    parse_track_file,
+    up_down_fault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +56,25 @@ def trackers_of(inst: VrrpInstance, config: Config, base_priority: int) -> tuple
     line is unweighted (keepalived's "configured on VRRP instance and sync group").
     """
     found = list(
-        _trackers(inst.track_interfaces, inst.track_scripts, inst.track_files, config, base_priority)
+        _trackers(
+            inst.track_interfaces,
+            inst.track_scripts,
+            inst.track_files,
+            config,
+            base_priority,
+            inst.track_processes,
+        )
     )
     group = next((g for g in config.vrrp.sync_groups if inst.name in (g.members or ())), None)
     if group is not None:
         at = {(t.kind, t.name): i for i, t in enumerate(found)}
         for tracker in _trackers(
-            group.track_interfaces, group.track_scripts, group.track_files, config, base_priority
+            group.track_interfaces,
+            group.track_scripts,
+            group.track_files,
+            config,
+            base_priority,
+            group.track_processes,
         ):
             i = at.get((tracker.kind, tracker.name))
             if i is None:
@@ -70,6 +91,7 @@ def _trackers(
     files: tuple[TrackedRef, ...],
     config: Config,
     base_priority: int,
+    processes: tuple[TrackedRef, ...] = (),
 ) -> list[Tracker]:
     found: list[Tracker] = []
     for ti in interfaces:
@@ -90,6 +112,13 @@ def _trackers(
         weight = tfile.weight if ref.weight is None else ref.weight
         reverse = tfile.weight_reverse if ref.reverse is None else ref.reverse
         found.append(Tracker(Kind.FILE, ref.name, weight, reverse))
+    for ref in processes:
+        tproc = config.trackers.process(ref.name)
+        if tproc is None:
+            continue
+        weight = tproc.weight if ref.weight is None else ref.weight
+        reverse = tproc.weight_reverse if ref.reverse is None else ref.reverse
+        found.append(Tracker(Kind.PROCESS, ref.name, weight, reverse))
     return found
 
 
@@ -115,6 +144,8 @@ class TrackingRunner:
         self._watch: FileWatch | None = None
         # vrrp_script name -> its last exit status (keepalived logs each change, starting from 0)
         self.last_status: dict[str, int] = {}
+        # vrrp_track_processes: scanned when the first instance tracking one is added
+        self.processes: ProcessWatch | None = None
 
     def add(self, name: str, tracking: InstanceTracking, apply: Callable[[InstanceTracking], None]) -> None:
         self.instances[name] = Tracked(tracking, apply)
@@ -130,6 +161,38 @@ class TrackingRunner:
                 if tfile is not None and tracker.name not in self.files:
                     self.files[tracker.name] = self._read(tfile, 0)
                 tracking.set_file(tracker.name, self.files.get(tracker.name, 0))
+            if tracker.kind is Kind.PROCESS:
+                table = self._process_table()
+                if tracker.name in table.names:
+                    up = table.up(tracker.name)
+                    tracking.set_state(Kind.PROCESS, tracker.name, up)
+                    if up_down_fault(tracker.weight, tracker.reverse, up):
+                        log.info(
+                            "(%s) entering FAULT state (tracked process %s quorum not achieved)",
+                            name,
+                            tracker.name,
+                        )
+
+    # -- vrrp_track_processes --------------------------------------------------------------
+
+    def _process_table(self) -> ProcessTable:
+        if self.processes is None:
+            gd = self.config.global_defs
+            self.processes = ProcessWatch(
+                ProcessTable(self.config.trackers.processes),
+                rcvbuf=gd.process_monitor_rcv_bufs,
+                rcvbuf_force=gd.process_monitor_rcv_bufs_force,
+            )
+            self.processes.open()
+        return self.processes.table
+
+    def processes_changed(self, changes: list[QuorumChange]) -> None:
+        for change in changes:
+            log.info("Quorum %s for tracked process %s", "gained" if change.up else "lost", change.name)
+            for tracked in self.instances.values():
+                if any(t.kind is Kind.PROCESS and t.name == change.name for t in tracked.tracking.trackers):
+                    tracked.tracking.set_state(Kind.PROCESS, change.name, change.up)
+                    tracked.apply(tracked.tracking)
 
     # -- interfaces ------------------------------------------------------------------------
 
@@ -187,6 +250,8 @@ class TrackingRunner:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.processes is not None:
+            self.processes.attach(loop, self.processes_changed)
         if self.files:
             paths = [f.file for f in self.config.trackers.track_files if f.name in self.files]
             try:
@@ -262,6 +327,9 @@ class TrackingRunner:
                 tracked.apply(tracked.tracking)
 
     async def stop(self) -> None:
+        if self.processes is not None:
+            self.processes.close()
+            self.processes = None
         if self._watch is not None:
             self._watch.close()
             self._watch = None

@@ -361,7 +361,8 @@ class ProcEvent:
     """One decoded process event: ``what`` is a PROC_EVENT_* value.
 
     fork: ``pid``/``tgid`` are the child's, ``parent_pid``/``parent_tgid`` the parent's;
-    exec / comm / exit: the process's.  ``seq`` and ``cpu`` let lost messages be noticed.
+    exec / comm / exit: the process's; the answer to a request (PROC_EVENT_NONE): ``err``
+    (EPERM when the kernel refused it).  ``seq`` and ``cpu`` let lost messages be noticed.
     """
 
     what: int
@@ -373,6 +374,7 @@ class ProcEvent:
     parent_pid: int = 0
     parent_tgid: int = 0
     comm: bytes = b""
+    err: int = 0
 
 
 def decode_event(data: bytes) -> ProcEvent | None:
@@ -405,6 +407,8 @@ def decode_event(data: bytes) -> ProcEvent | None:
             return None
         pid, tgid = struct.unpack_from("=ii", body)
         return ProcEvent(what, cpu, seq, ack, pid, tgid, comm=body[8:24].split(b"\0", 1)[0])
+    if what == PROC_EVENT_NONE and len(body) >= 4:
+        return ProcEvent(what, cpu, seq, ack, err=struct.unpack_from("=I", body)[0])
     return ProcEvent(what, cpu, seq, ack)
 
 

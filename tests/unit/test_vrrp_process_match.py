@@ -554,7 +554,9 @@ def test_decode_events() -> None:
     full = pm.decode_event(message(pm.PROC_EVENT_COMM, struct.pack("=ii", 14, 14) + b"x" * 16))
     assert full is not None and full.comm == b"x" * 16
     ack = pm.decode_event(message(pm.PROC_EVENT_NONE, bytes(8), ack=1))
-    assert ack is not None and ack.what == pm.PROC_EVENT_NONE
+    assert ack is not None and (ack.what, ack.err) == (pm.PROC_EVENT_NONE, 0)
+    refused = pm.decode_event(message(pm.PROC_EVENT_NONE, struct.pack("=I", 1), ack=1))
+    assert refused is not None and refused.err == 1
     other = pm.decode_event(message(0x4, bytes(24)))
     assert other is not None and other.what == 0x4
 
