@@ -1,0 +1,148 @@
+"""The receive fast path of a listener: cheap IPv4 header split, adverts decoded once, VRID index.
+
+With hundreds of instances on one interface the per-packet cost of the receive path is what a
+backup spends its CPU on (``benchmarks/scale.py``).  Three things make it cheap without changing
+what is accepted or refused:
+
+* ``split_ipv4``: the common datagram (no options, nothing after ``total_length``) is split with
+  one ``struct`` call and the source / destination objects are reused; anything else goes through
+  ``packet.parse_ipv4_packet``.  Same checks (version, header length, total length, header
+  checksum), same ``DecodeError``.
+* ``AdvertMemo``: a master sends the same advert bytes every interval, so a decoded
+  ``Advertisement`` (immutable) is kept by (source, destination, bytes) and handed out again.
+  Only successful decodes are kept; the memo is emptied when it reaches its limit, so garbage
+  from the network cannot make it grow.
+* ``VridIndex``: the drivers of a listener by VRID, instead of a scan of all of them per packet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Sequence
+from typing import Generic, Protocol, TypeVar
+
+from keepalived_py.vrrp import packet
+
+_HEADER = struct.Struct("!BBHHHBBH4s4s")
+_WORDS = struct.Struct("!10H")
+MEMO_LIMIT = 4096
+
+
+class _IPv4Cache:
+    """IPv4Address objects by their 4 bytes (a listener sees a handful of addresses)."""
+
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+        self._known: dict[bytes, ipaddress.IPv4Address] = {}
+        self._limit = limit
+
+    def get(self, raw: bytes) -> ipaddress.IPv4Address:
+        found = self._known.get(raw)
+        if found is None:
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            found = self._known[raw] = ipaddress.IPv4Address(raw)
+        return found
+
+
+class Splitter:
+    """``split_ipv4`` with its address cache."""
+
+    def __init__(self) -> None:
+        self._addresses = _IPv4Cache()
+
+    def split_ipv4(self, data: bytes) -> packet.IPv4Packet:
+        """What ``packet.parse_ipv4_packet(data)`` returns (or raises), computed faster."""
+        if len(data) < packet.IPV4_HEADER_LEN or data[0] != 0x45:
+            return packet.parse_ipv4_packet(data)
+        vihl, tos, total, ident, frag, ttl, proto, csum, src, dst = _HEADER.unpack_from(data)
+        if total != len(data):
+            return packet.parse_ipv4_packet(data)
+        folded = sum(_WORDS.unpack_from(data))
+        while folded >> 16:
+            folded = (folded & 0xFFFF) + (folded >> 16)
+        if folded != 0xFFFF:
+            return packet.parse_ipv4_packet(data)  # raises the same DecodeError
+        del vihl
+        return packet.IPv4Packet(
+            tos=tos,
+            total_length=total,
+            ident=ident,
+            flags_fragment=frag,
+            ttl=ttl,
+            protocol=proto,
+            checksum=csum,
+            src=self._addresses.get(src),
+            dst=self._addresses.get(dst),
+            options=b"",
+            payload=data[packet.IPV4_HEADER_LEN :],
+        )
+
+
+class AdvertMemo:
+    """``packet.decode`` results by (source, destination, message bytes, checksum mode)."""
+
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+        self._known: dict[tuple[bytes, bool], packet.Advertisement] = {}
+        self._limit = limit
+
+    def decode(
+        self,
+        data: bytes,
+        *,
+        src: packet.IPAddress,
+        dst: packet.IPAddress,
+        family: int,
+        v3_checksum_as_v2: bool = False,
+        addresses: bytes | None = None,
+    ) -> packet.Advertisement:
+        """``packet.decode`` with the same arguments; a DecodeError is raised every time.
+
+        ``addresses``: ``src.packed + dst.packed`` when the caller has them at hand (bytes 12-20
+        of an IPv4 header), to save computing them.
+        """
+        if addresses is None:
+            addresses = src.packed + dst.packed
+        key = (addresses + bytes(data), v3_checksum_as_v2)
+        found = self._known.get(key)
+        if found is None:
+            found = packet.decode(data, src=src, dst=dst, family=family, v3_checksum_as_v2=v3_checksum_as_v2)
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            self._known[key] = found
+        return found
+
+
+class _Params(Protocol):
+    @property
+    def vrid(self) -> int: ...
+
+
+class _Core(Protocol):
+    @property
+    def params(self) -> _Params: ...
+
+
+class _Driver(Protocol):
+    @property
+    def core(self) -> _Core: ...
+
+
+D = TypeVar("D", bound=_Driver)
+
+
+class VridIndex(Generic[D]):
+    """A listener's drivers by VRID, rebuilt whenever its list of drivers changes length
+    (drivers are only ever added, when the daemon builds its instances)."""
+
+    def __init__(self) -> None:
+        self._by_vrid: dict[int, list[D]] = {}
+        self._size = -1
+
+    def get(self, drivers: Sequence[D], vrid: int) -> list[D]:
+        if len(drivers) != self._size:
+            self._by_vrid = {}
+            for driver in drivers:
+                self._by_vrid.setdefault(driver.core.params.vrid, []).append(driver)
+            self._size = len(drivers)
+        return self._by_vrid.get(vrid, [])
