@@ -21,6 +21,7 @@ from keepalived_py.adapters.addresses import NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model.ip import IpAddress, Route, Rule
+from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.checksum_compat import SWITCH_MESSAGE, UnicastChecksum
 from keepalived_py.vrrp.instance import (
@@ -35,6 +36,7 @@ from keepalived_py.vrrp.instance import (
     VrrpCore,
 )
 from keepalived_py.vrrp.params import IpAddr
+from keepalived_py.vrrp.state import State
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ class VrrpDriver:
         rules: Iterable[Rule] = (),
         detail: bool = False,
         on_notify: Callable[[VrrpDriver, Notify], None] | None = None,
+        gratuitous: Gratuitous | None = None,
     ) -> None:
         self.core = core
         self.loop = loop
@@ -128,6 +131,12 @@ class VrrpDriver:
         self.garp = garp
         self.detail = detail
         self.on_notify = on_notify
+        # GARP/NA pacing is per interface for the whole process: the daemon passes its one.
+        if gratuitous is None:
+            forwarding = netlink.ipv6_forwarding if netlink is not None else None
+            gratuitous = Gratuitous(loop, garp, ipv6_forwarding=forwarding, detail=detail)
+        self.gratuitous = gratuitous
+        gratuitous.register(core.name, lambda: core.state is State.MASTER and core.vipset)
         # The configured entry (prefix, dev, label...) behind each address the core names.
         self._config: dict[IpAddr, IpAddress] = {}
         for entry in addresses:
@@ -253,6 +262,7 @@ class VrrpDriver:
             self._addresses(action.evips, add=True, kind="E-")
             self._routes_rules(add=True)
         elif isinstance(action, RemoveAddresses):
+            self.gratuitous.cancel(self.name)  # keepalived's vrrp_remove_delayed_arp
             if self._stopping and self.keep_addresses:
                 return
             self._routes_rules(add=False)
@@ -310,23 +320,13 @@ class VrrpDriver:
             )
 
     def _gratuitous(self, action: SendGratuitous) -> None:
-        for address in action.addresses:
-            ifname = self.entry(address).dev or self.vip_ifname
-            if self.detail:
-                what = "gratuitous ARPs" if address.version == 4 else "Unsolicited Neighbour Adverts"
-                log.info("(%s) Sending/queueing %s on %s for %s", self.name, what, ifname, address)
-            for _ in range(action.repeat):
-                if isinstance(address, ipaddress.IPv4Address):
-                    ok = self.garp.send_garp(ifname, address)
-                else:
-                    ok = self.garp.send_na(ifname, address, router=self.netlink.ipv6_forwarding(ifname))
-                if not ok:
-                    what = "gratuitous ARP" if address.version == 4 else "ndisc unsolicited neighbour advert"
-                    log.info("Error sending %s on %s for %s", what, ifname, address)
-                    break
-                if self.detail:
-                    what = "gratuitous ARP" if address.version == 4 else "unsolicited Neighbour Advert"
-                    log.info("Sending %s on %s for %s", what, ifname, address)
+        items = [(address, self.entry(address).dev or self.vip_ifname) for address in action.addresses]
+        if action.reason == "unicast-source":
+            for address, ifname in items:
+                self.gratuitous.immediate(self.name, address, ifname)
+            return
+        # keepalived's rounds: every VIP then every eVIP, ``repeat`` times, paced per interface
+        self.gratuitous.link_update(self.name, items, action.repeat)
 
 
 def family_of(address: IpAddr) -> int:

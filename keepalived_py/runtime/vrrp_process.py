@@ -29,11 +29,13 @@ from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocke
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.checksum_compat import ChecksumMode, UnicastChecksum
+from keepalived_py.vrrp.garp_pacing import Pacing, pacing_table
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
 from keepalived_py.vrrp.tracking import InstanceTracking
@@ -67,6 +69,22 @@ DEFAULT_PID_FILE = "/run/keepalived.pid"
 # keepalived's default_interface when global_defs does not name one
 DEFAULT_INTERFACE = "eth0"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
+
+
+def _garp_pacing(config: Config) -> dict[str, Pacing]:
+    """Per-interface GARP/NA intervals: garp_groups, else the global ones where addresses go."""
+    used: list[str] = []
+    for inst in config.vrrp.instances:
+        for entry in (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded):
+            used.append(entry.dev or inst.interface or "")
+        used.append(inst.interface or "")
+    gd = config.global_defs
+    return pacing_table(
+        ((g.garp_interval, g.gna_interval, g.interfaces) for g in config.static.garp_groups),
+        global_garp_us=gd.vrrp_garp_interval,
+        global_gna_us=gd.vrrp_gna_interval,
+        interfaces=[name for name in used if name],
+    )
 
 
 class StartError(Exception):
@@ -172,6 +190,13 @@ class VrrpDaemon:
         self.loop = loop
         self.netlink = NetlinkAddresses()
         self.garp = GarpSender()
+        self.gratuitous = Gratuitous(
+            loop,
+            self.garp,
+            pacing=_garp_pacing(config),
+            ipv6_forwarding=self.netlink.ipv6_forwarding,
+            detail=opts.log_detail,
+        )
         self.listeners: dict[tuple[int, str, int], Listener] = {}
         self.drivers: list[VrrpDriver] = []
         self.stop = asyncio.Event()
@@ -262,6 +287,7 @@ class VrrpDaemon:
                 ifname=ifname,
                 netlink=self.netlink,
                 garp=self.garp,
+                gratuitous=self.gratuitous,
                 addresses=(*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
                 routes=inst.virtual_routes,
                 rules=inst.virtual_rules,
@@ -478,6 +504,7 @@ class VrrpDaemon:
         for listener in self.listeners.values():
             listener.sock.close()
         self.listeners.clear()
+        self.gratuitous.close()
         self.garp.close()
         self.netlink.close()
 

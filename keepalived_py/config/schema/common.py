@@ -253,3 +253,10 @@ def ignored(name: str, note: str = "accepted and ignored, as keepalived does") -
 def deprecated(kw: Keyword, replacement: str) -> Keyword:
     """The same keyword under an old name; the note names the current one."""
     return Keyword(kw.name, kw.handler, kw.sub, kw.close, kw.status, f"deprecated, use {replacement}")
+
+
+def supported(kw: Keyword, note: str | None = None) -> Keyword:
+    """The same keyword marked as working at run time (for factories without a status argument)."""
+    return Keyword(
+        kw.name, kw.handler, kw.sub, kw.close, "supported", kw.note if note is None else note, kw.area
+    )

@@ -29,7 +29,7 @@ from keepalived_py.config.model.global_defs import (
     ScriptRun,
     SmtpServer,
 )
-from keepalived_py.config.schema.common import area
+from keepalived_py.config.schema.common import area, supported
 from keepalived_py.config.scripts import parse_script
 from keepalived_py.config.validate.global_defs import (
     default_script_user,
@@ -1087,21 +1087,25 @@ def _global_defs_keywords() -> list[Keyword]:
         kw("lvs_sync_daemon", _lvs_sync_daemon),
         kw("vrrp_mcast_group4", lambda ctx, w: _mcast_group(ctx, w, False)),
         kw("vrrp_mcast_group6", lambda ctx, w: _mcast_group(ctx, w, True)),
-        unsigned_kw(
-            "vrrp_garp_master_delay",
-            "vrrp_garp_master_delay",
-            0,
-            UINT_MAX // TIMER_HZ,
-            "vrrp_garp_master_delay '{value}' invalid - ignoring",
-            scale=TIMER_HZ,
+        supported(
+            unsigned_kw(
+                "vrrp_garp_master_delay",
+                "vrrp_garp_master_delay",
+                0,
+                UINT_MAX // TIMER_HZ,
+                "vrrp_garp_master_delay '{value}' invalid - ignoring",
+                scale=TIMER_HZ,
+            ),
         ),
-        unsigned_kw(
-            "vrrp_garp_master_repeat",
-            "vrrp_garp_master_repeat",
-            0,
-            UINT_MAX,
-            "vrrp_garp_master_repeat '{value}' invalid - ignoring",
-            zero_to_one="vrrp_garp_master_repeat must be greater than 0, setting to 1",
+        supported(
+            unsigned_kw(
+                "vrrp_garp_master_repeat",
+                "vrrp_garp_master_repeat",
+                0,
+                UINT_MAX,
+                "vrrp_garp_master_repeat '{value}' invalid - ignoring",
+                zero_to_one="vrrp_garp_master_repeat must be greater than 0, setting to 1",
+            ),
         ),
         kw("vrrp_garp_master_refresh", _garp_refresh),
         unsigned_kw(
@@ -1112,20 +1116,24 @@ def _global_defs_keywords() -> list[Keyword]:
             "vrrp_garp_master_refresh_repeat '{value}' invalid - ignoring",
             zero_to_one="vrrp_garp_master_refresh_repeat must be greater than 0, setting to 1",
         ),
-        unsigned_kw(
-            "vrrp_garp_lower_prio_delay",
-            "vrrp_garp_lower_prio_delay",
-            0,
-            UINT_MAX // TIMER_HZ,
-            "vrrp_garp_lower_prio_delay '{value}' invalid - ignoring",
-            scale=TIMER_HZ,
+        supported(
+            unsigned_kw(
+                "vrrp_garp_lower_prio_delay",
+                "vrrp_garp_lower_prio_delay",
+                0,
+                UINT_MAX // TIMER_HZ,
+                "vrrp_garp_lower_prio_delay '{value}' invalid - ignoring",
+                scale=TIMER_HZ,
+            ),
         ),
-        unsigned_kw(
-            "vrrp_garp_lower_prio_repeat",
-            "vrrp_garp_lower_prio_repeat",
-            0,
-            INT_MAX,
-            "Invalid vrrp_garp_lower_prio_repeat '{value}'",
+        supported(
+            unsigned_kw(
+                "vrrp_garp_lower_prio_repeat",
+                "vrrp_garp_lower_prio_repeat",
+                0,
+                INT_MAX,
+                "Invalid vrrp_garp_lower_prio_repeat '{value}'",
+            ),
         ),
         unsigned_kw(
             "vrrp_down_timer_adverts",
@@ -1134,19 +1142,23 @@ def _global_defs_keywords() -> list[Keyword]:
             100,
             "Invalid vrrp_down_timer_adverts [1:100] '{value}'",
         ),
-        interval_kw(
-            "vrrp_garp_interval",
-            "vrrp_garp_interval",
-            1,
-            TIMER_HZ,
-            "The vrrp_garp_interval is very large - {value} seconds",
+        supported(
+            interval_kw(
+                "vrrp_garp_interval",
+                "vrrp_garp_interval",
+                1,
+                TIMER_HZ,
+                "The vrrp_garp_interval is very large - {value} seconds",
+            ),
         ),
-        interval_kw(
-            "vrrp_gna_interval",
-            "vrrp_gna_interval",
-            1,
-            TIMER_HZ,
-            "The vrrp_gna_interval is very large - {value} seconds",
+        supported(
+            interval_kw(
+                "vrrp_gna_interval",
+                "vrrp_gna_interval",
+                1,
+                TIMER_HZ,
+                "The vrrp_gna_interval is very large - {value} seconds",
+            ),
         ),
         kw("vrrp_min_garp", _vrrp_min_garp),
         kw("vrrp_garp_extra_if", _garp_extra_if),

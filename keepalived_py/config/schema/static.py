@@ -155,10 +155,20 @@ def _garp_close(ctx: ParseContext) -> None:
 GARP_GROUP = Table(
     "garp_group",
     [
-        Keyword("garp_interval", _garp_interval("garp_interval"), note="seconds, up to 6 decimals"),
-        Keyword("gna_interval", _garp_interval("gna_interval"), note="seconds, up to 6 decimals"),
-        Keyword("interface", _garp_interface),
-        Keyword("interfaces", _garp_interfaces, note="value block of interface names"),
+        Keyword(
+            "garp_interval",
+            _garp_interval("garp_interval"),
+            status="supported",
+            note="seconds, up to 6 decimals",
+        ),
+        Keyword(
+            "gna_interval",
+            _garp_interval("gna_interval"),
+            status="supported",
+            note="seconds, up to 6 decimals",
+        ),
+        Keyword("interface", _garp_interface, status="supported"),
+        Keyword("interfaces", _garp_interfaces, status="supported", note="value block of interface names"),
     ],
 )
 
@@ -217,7 +227,7 @@ def root_keywords() -> list[Keyword]:
         _static_block("static_ipaddress", "addresses", parse_ip_address, "installed at start-up"),
         _static_block("static_routes", "routes", parse_route, "installed at start-up"),
         _static_block("static_rules", "rules", parse_rule, "installed at start-up"),
-        Keyword("garp_group", _garp_open, sub=GARP_GROUP, close=_garp_close),
+        Keyword("garp_group", _garp_open, sub=GARP_GROUP, close=_garp_close, status="supported"),
         value_block("linkbeat_interfaces", _linkbeat_line, note="interface [MII|ETHTOOL|IOCTL] per line"),
         value_block(
             "interface_up_down_delays", _up_down_line, note="interface DOWN_DELAY [UP_DELAY] per line"

@@ -14,7 +14,7 @@ from typing import Any
 from keepalived_py.config.dispatch import Keyword, ParseContext, Table
 from keepalived_py.config.errors import Severity
 from keepalived_py.config.model import vrrp as model
-from keepalived_py.config.schema.common import Draft, append, area, block, draft, value_block
+from keepalived_py.config.schema.common import Draft, append, area, block, draft, supported, value_block
 from keepalived_py.config.schema.ipsyntax import parse_ip_address, parse_route, parse_rule
 from keepalived_py.config.scripts import parse_script
 from keepalived_py.config.values import (
@@ -1008,26 +1008,30 @@ def instance_table() -> Table:
                 "({name}) Invalid value '{value}' for notify_priority_changes specified",
             ),
             Keyword("lvs_sync_daemon_interface", _lvs_syncd, note="deprecated, use global lvs_sync_daemon"),
-            _kw(
-                "garp_master_delay",
-                _unsigned_kw(
+            supported(
+                _kw(
                     "garp_master_delay",
-                    0,
-                    UINT_MAX // TIMER_HZ,
-                    "({name}): garp_master_delay '{value}' invalid - ignoring",
-                    scale=TIMER_HZ,
-                ),
+                    _unsigned_kw(
+                        "garp_master_delay",
+                        0,
+                        UINT_MAX // TIMER_HZ,
+                        "({name}): garp_master_delay '{value}' invalid - ignoring",
+                        scale=TIMER_HZ,
+                    ),
+                )
             ),
             _kw("garp_master_refresh", _garp_refresh),
-            _kw(
-                "garp_master_repeat",
-                _unsigned_kw(
+            supported(
+                _kw(
                     "garp_master_repeat",
-                    0,
-                    UINT_MAX,
-                    "({name}): garp_master_repeat '{value}' invalid - ignoring",
-                    zero_fix="({name}): garp_master_repeat must be greater than 0, setting to 1",
-                ),
+                    _unsigned_kw(
+                        "garp_master_repeat",
+                        0,
+                        UINT_MAX,
+                        "({name}): garp_master_repeat '{value}' invalid - ignoring",
+                        zero_fix="({name}): garp_master_repeat must be greater than 0, setting to 1",
+                    ),
+                )
             ),
             _kw(
                 f"{g}_refresh_repeat",
@@ -1039,21 +1043,28 @@ def instance_table() -> Table:
                     zero_fix="({name}): garp_master_refresh_repeat must be greater than 0, setting to 1",
                 ),
             ),
-            _kw(
-                "garp_lower_prio_delay",
-                _unsigned_kw(
+            supported(
+                _kw(
                     "garp_lower_prio_delay",
-                    0,
-                    UINT_MAX // TIMER_HZ,
-                    "({name}): garp_lower_prio_delay '{value}' invalid - ignoring",
-                    scale=TIMER_HZ,
-                ),
+                    _unsigned_kw(
+                        "garp_lower_prio_delay",
+                        0,
+                        UINT_MAX // TIMER_HZ,
+                        "({name}): garp_lower_prio_delay '{value}' invalid - ignoring",
+                        scale=TIMER_HZ,
+                    ),
+                )
             ),
-            _kw(
-                "garp_lower_prio_repeat",
-                _unsigned_kw(
-                    "garp_lower_prio_repeat", 0, INT_MAX, "({name}): Invalid garp_lower_prio_repeat '{value}'"
-                ),
+            supported(
+                _kw(
+                    "garp_lower_prio_repeat",
+                    _unsigned_kw(
+                        "garp_lower_prio_repeat",
+                        0,
+                        INT_MAX,
+                        "({name}): Invalid garp_lower_prio_repeat '{value}'",
+                    ),
+                )
             ),
             _kw(
                 "down_timer_adverts",

@@ -1,0 +1,165 @@
+"""Gratuitous ARPs / unsolicited NAs on the wire: keepalived-py sends what keepalived 2.2.7 sends.
+
+Node 1 runs the daemon (priority 150, two VIPs, an IPv4 and two IPv6 eVIPs); node 2 captures every
+gratuitous frame on its eth0 with kernel timestamps (frame_capture.py).  Both daemons are held
+to the same expected sequence, which is what keepalived 2.2.7 was measured to send: for each kind
+(ARP, NA) the addresses in order, and each frame's time after the first (or after the provoking
+advert) within TOLERANCE.  The times are protocol bounds -- garp_interval / gna_interval,
+garp_master_delay, garp_lower_prio_delay -- not speed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, Node, Proc, stays_true, wait_until
+from tests.netns.vrrp_lab import keepalived_available, start_keepalived, start_kpy, vrrp_config, write_config
+
+pytestmark = pytest.mark.root
+
+DAEMONS: dict[str, Callable[[Node, str], Proc]] = {"keepalived-py": start_kpy, "keepalived": start_keepalived}
+TOLERANCE = 0.1
+V1, V2, E1 = "192.0.2.100", "192.0.2.101", "192.0.2.102"
+N1, N2 = "2001:db8::100", "2001:db8::101"
+EVIPS = f"virtual_ipaddress_excluded {{\n{E1}/24\n{N1}/64\n{N2}/64\n}}"
+
+Expected = list[tuple[float, str, str]]  # (seconds after the reference, kind, address)
+
+
+def _burst(at: float, rounds: int) -> Expected:
+    one = [(at, "arp", V1), (at, "arp", V2), (at, "arp", E1), (at, "na", N1), (at, "na", N2)]
+    return one * rounds
+
+
+def _paced(at: float) -> Expected:
+    """repeat 3 with vrrp_garp_interval 0.2 / vrrp_gna_interval 0.3: the first of each kind at
+    once, then each pending address once, spaced by its kind's interval."""
+    return [
+        (at, "arp", V1),
+        (at, "na", N1),
+        (at + 0.2, "arp", V1),
+        (at + 0.3, "na", N1),
+        (at + 0.4, "arp", V2),
+        (at + 0.6, "na", N2),
+        (at + 0.6, "arp", E1),
+    ]
+
+
+SCENARIOS: dict[str, tuple[str, str, Expected]] = {
+    # name: (global_defs lines, instance lines, expected frames after entering MASTER)
+    "burst": ("", "garp_master_delay 2\ngarp_master_repeat 2", _burst(0.0, 2) + _burst(2.0, 2)),
+    "paced": (
+        "vrrp_garp_interval 0.2\nvrrp_gna_interval 0.3",
+        "garp_master_delay 2\ngarp_master_repeat 3",
+        _paced(0.0) + _paced(2.0),
+    ),
+    "garp_group": (
+        "",
+        "garp_master_delay 2\ngarp_master_repeat 3",
+        _paced(0.0) + _paced(2.0),
+    ),
+}
+GARP_GROUP = "garp_group {\n    garp_interval 0.2\n    gna_interval 0.3\n    interface eth0\n}\n"
+
+
+@pytest.fixture(autouse=True)
+def _need_keepalived() -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+
+
+def _frames(proc: Proc) -> list[dict[str, object]]:
+    return [json.loads(line) for line in proc.output().splitlines() if line.startswith("{")]
+
+
+def _capture(node: Node) -> Proc:
+    cap = node.start([sys.executable, "-m", "tests.netns.frame_capture", "600"], label="capture")
+    wait_until(lambda: "ready" in cap.output(), timeout=10, what="capture ready")
+    return cap
+
+
+def _config(global_extra: str, extra: str) -> str:
+    return vrrp_config(
+        priority=150, vips=(f"{V1}/24", f"{V2}/24"), global_extra=global_extra, extra=f"{EVIPS}\n{extra}"
+    )
+
+
+def _collect(cap: Proc, want: int, timeout: float, proc: Proc) -> list[dict[str, object]]:
+    wait_until(
+        lambda: len(_frames(cap)) >= want,
+        timeout=timeout,
+        what=f"{want} frames; got {_frames(cap)}\n{proc.output()}",
+    )
+    # and no more than that
+    stays_true(lambda: len(_frames(cap)) == want, duration=0.7, what=f"only {want} frames: {_frames(cap)}")
+    return _frames(cap)
+
+
+def _compare(frames: list[dict[str, object]], ref: float, expected: Expected, output: str) -> None:
+    got = [(float(str(f["t"])) - ref, str(f["kind"]), str(f["address"])) for f in frames]
+    for kind in ("arp", "na"):
+        mine = [(t, a) for t, k, a in got if k == kind]
+        want = [(t, a) for t, k, a in expected if k == kind]
+        assert [a for _, a in mine] == [a for _, a in want], f"{kind} sequence: {got}\n{output}"
+        for (t_got, a), (t_want, _) in zip(mine, want, strict=True):
+            assert abs(t_got - t_want) <= TOLERANCE, f"{kind} {a} at {t_got:.3f}, expected {t_want}: {got}"
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("daemon", list(DAEMONS))
+def test_becoming_master(make_lab: Callable[..., Lab], daemon: str, scenario: str) -> None:
+    global_extra, extra, expected = SCENARIOS[scenario]
+    the_lab = make_lab(2, ipv6=True)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    cap = _capture(n2)
+    text = _config(global_extra, extra)
+    if scenario == "garp_group":
+        text = GARP_GROUP + text
+    proc = DAEMONS[daemon](n1, write_config(n1, text))
+    frames = _collect(cap, len(expected), timeout=15, proc=proc)
+    _compare(frames, float(str(frames[0]["t"])), expected, proc.output())
+
+
+@pytest.mark.parametrize("daemon", list(DAEMONS))
+def test_master_rx_lower_priority(make_lab: Callable[..., Lab], daemon: str) -> None:
+    """A master receiving a lower-priority advert sends garp_lower_prio_repeat rounds at once and
+    again garp_lower_prio_delay later, paced by vrrp_garp_interval."""
+    the_lab = make_lab(2, ipv6=True)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    cap = _capture(n2)
+    text = _config(
+        "vrrp_garp_interval 0.1\nvrrp_gna_interval 0.1",
+        "garp_master_delay 1\ngarp_master_repeat 1\ngarp_lower_prio_repeat 2\ngarp_lower_prio_delay 1",
+    )
+    proc = DAEMONS[daemon](n1, write_config(n1, text))
+    # entering MASTER: one round, paced (.100 .101 .102 / ::100 ::101), again 1 s later
+    master = [(0.0, "arp", V1), (0.1, "arp", V2), (0.2, "arp", E1), (0.0, "na", N1), (0.1, "na", N2)]
+    master += [(t + 1.0, k, a) for t, k, a in master]
+    _collect(cap, len(master), timeout=15, proc=proc)
+    sent = n2.run(
+        [sys.executable, "-m", "tests.netns.frame_capture", "advert", str(n2.ipv4), "50", V1, V2], check=True
+    )
+    ref = float(json.loads(sent.stdout.splitlines()[-1])["t"])
+    # two rounds at once (each address pending once more: the first round's ARP/NA at once, then
+    # one per interval), the same 1 s later
+    lower = [
+        (0.0, "arp", V1),
+        (0.0, "na", N1),
+        (0.1, "arp", V1),
+        (0.1, "na", N1),
+        (0.2, "arp", V2),
+        (0.2, "na", N2),
+        (0.3, "arp", E1),
+    ]
+    lower += [(t + 1.0, k, a) for t, k, a in lower]
+    frames = _collect(cap, len(master) + len(lower), timeout=10, proc=proc)[len(master) :]
+    _compare(frames, ref, lower, proc.output())
+    assert (
+        "Received advert from 192.0.2.2 with lower priority 50, ours 150, forcing new election"
+        in proc.output()
+    )
