@@ -338,8 +338,10 @@ class VrrpCore:
         self.ms_down_timer_us = self._down_interval()
         if self.state is State.BACKUP and self._sands is not None:
             self._sands += self.ms_down_timer_us - old_down
-        if self.params.notify_priority_changes and self.state in (State.MASTER, State.BACKUP):
-            self._emit(Notify(f"{self.state.value}_PRIORITY", self.effective_priority))
+        if self.params.notify_priority_changes:
+            # keepalived: MASTER_PRIORITY in MASTER, BACKUP_PRIORITY in any other state
+            kind = "MASTER_PRIORITY" if self.state is State.MASTER else "BACKUP_PRIORITY"
+            self._emit(Notify(kind, self.effective_priority))
 
     def shutdown(self, now: float) -> None:
         """Stop: a master says goodbye with priority 0 and releases its addresses."""

@@ -265,3 +265,44 @@ def test_fifo_script_is_terminated_at_shutdown_silently(
 
     asyncio.run(scenario())
     assert "vrrp notify fifo script terminated" not in caplog.text
+
+
+def test_core_priority_events_named_as_keepalived() -> None:
+    """vrrp_set_effective_priority: MASTER_PRIORITY in MASTER, BACKUP_PRIORITY in any other state
+    (FAULT included), only with notify_priority_changes."""
+    from ipaddress import IPv4Address
+
+    from keepalived_py.vrrp.instance import Notify, VrrpCore
+    from keepalived_py.vrrp.params import InstanceParams
+
+    def core(**kw: object) -> VrrpCore:
+        params = InstanceParams(
+            name="VI_1",
+            vrid=51,
+            priority=100,
+            vips=(IPv4Address("192.0.2.100"),),
+            **kw,  # type: ignore[arg-type]
+        )
+        c = VrrpCore(params)
+        c.start(0.0)
+        return c
+
+    def events(c: VrrpCore) -> list[Notify]:
+        return [a for a in c.drain() if isinstance(a, Notify) and a.kind.endswith("_PRIORITY")]
+
+    c = core(notify_priority_changes=True)
+    events(c)
+    c.set_fault(True, 1.0)
+    c.drain()
+    c.set_effective_priority(90, 2.0)
+    assert events(c) == [Notify("BACKUP_PRIORITY", 90)]
+    c = core(notify_priority_changes=True)
+    timer = c.get_timer()
+    assert timer is not None
+    c.handle_timer(timer)
+    c.drain()
+    c.set_effective_priority(120, timer + 1)
+    assert events(c) == [Notify("MASTER_PRIORITY", 120)]
+    c = core()
+    c.set_effective_priority(120, 1.0)
+    assert events(c) == []
