@@ -935,10 +935,10 @@ def instance_table() -> Table:
     return Table(
         "vrrp_instance",
         [
-            _kw("use_vmac", _use_vmac, "macvlan interface [name] [MAC]"),
+            Keyword("use_vmac", _use_vmac, status="supported", note="macvlan interface [name] [MAC]"),
             _flag("use_vmac_addr", "use_vmac_addr"),
-            _flag("vmac_xmit_base", "vmac_xmit_base"),
-            _kw("use_ipvlan", _use_ipvlan),
+            _flag("vmac_xmit_base", "vmac_xmit_base", status="supported"),
+            _kw("use_ipvlan", _use_ipvlan, "no ipvlan at run time yet: the instance runs on its interface"),
             _kw("unicast_peer", _unicast_peer),
             _kw("unicast_fault_no_peer", _unicast_flag("unicast_fault_no_peer")),
             _kw("check_unicast_src", _unicast_flag("check_unicast_src")),
@@ -1001,7 +1001,7 @@ def instance_table() -> Table:
                 "notify_master_rx_lower_pri",
                 "({name}) notify_master_rx_lower_pri script already specified - ignoring {value}",
             ),
-            _kw("smtp_alert", _smtp("Invalid vrrp_instance smtp_alert parameter {value}")),
+            supported(_kw("smtp_alert", _smtp("Invalid vrrp_instance smtp_alert parameter {value}"))),
             _onoff(
                 "notify_priority_changes",
                 "notify_priority_changes",
@@ -1150,7 +1150,7 @@ def sync_group_table() -> Table:
             _gnotify("notify_fault"),
             _gnotify("notify_stop"),
             _gnotify("notify", extra=4),
-            _kw("smtp_alert", _smtp("Invalid vrrp_group smtp_alert parameter {value}")),
+            supported(_kw("smtp_alert", _smtp("Invalid vrrp_group smtp_alert parameter {value}"))),
             Keyword("global_tracking", _global_tracking, note="deprecated, use sync_group_tracking_weight"),
             _flag("sync_group_tracking_weight", "sync_group_tracking_weight"),
             _onoff(
