@@ -352,15 +352,19 @@ def _proc_close(ctx: ParseContext) -> None:
 TRACK_PROCESS = Table(
     "vrrp_track_process",
     [
-        Keyword("process", _proc_process, note="NAME [PARAMETERS...]"),
-        Keyword("param_match", _proc_match, note="[initial|partial]"),
-        Keyword("weight", _proc_weight, note="-254..254 [reverse]"),
-        Keyword("quorum", _proc_quorum),
-        Keyword("quorum_max", _proc_quorum_max),
-        Keyword("delay", _proc_delay("")),
-        Keyword("terminate_delay", _proc_delay("terminate_")),
-        Keyword("fork_delay", _proc_delay("fork_")),
-        Keyword("full_command", lambda ctx, words: draft(ctx).__setitem__("full_command", True)),
+        Keyword("process", _proc_process, note="NAME [PARAMETERS...]", status="supported"),
+        Keyword("param_match", _proc_match, note="[initial|partial]", status="supported"),
+        Keyword("weight", _proc_weight, note="-254..254 [reverse]", status="supported"),
+        Keyword("quorum", _proc_quorum, status="supported"),
+        Keyword("quorum_max", _proc_quorum_max, status="supported"),
+        Keyword("delay", _proc_delay(""), status="supported"),
+        Keyword("terminate_delay", _proc_delay("terminate_"), status="supported"),
+        Keyword("fork_delay", _proc_delay("fork_"), status="supported"),
+        Keyword(
+            "full_command",
+            lambda ctx, words: draft(ctx).__setitem__("full_command", True),
+            status="supported",
+        ),
     ],
 )
 
@@ -377,5 +381,12 @@ def root_keywords() -> list[Keyword]:
             close=_file_close,
             note="deprecated, use track_file",
         ),
-        Keyword("vrrp_track_process", _proc_open, sub=TRACK_PROCESS, close=_proc_close),
+        Keyword(
+            "vrrp_track_process",
+            _proc_open,
+            sub=TRACK_PROCESS,
+            close=_proc_close,
+            status="supported",
+            note="kernel process connector; polls /proc where it cannot be used (network namespaces)",
+        ),
     ]

@@ -275,7 +275,7 @@ def _track_keywords() -> list[Keyword]:
         value_block("track_interface", _track_if_line, note="interfaces whose state changes the priority"),
         value_block("track_script", _track_ref_line("track_script")),
         value_block("track_file", _track_ref_line("track_file")),
-        value_block("track_process", _track_ref_line("track_process")),
+        value_block("track_process", _track_ref_line("track_process"), status="supported"),
         value_block("track_bfd", _track_ref_line("track_bfd")),
     ]
 
