@@ -22,6 +22,7 @@ CLI_STATUS: dict[str, tuple[str, str]] = {
     "--vrrp": ("partial", "the parent runs the VRRP child (the checker child does not exist yet)"),
     "--dont-fork": ("supported", "without it the daemon detaches (fork, setsid, chdir /)"),
     "--dont-respawn": ("supported", "a dead child stops the daemon"),
+    "--namespace": ("supported", "setns before forking; pid files in /run/keepalived/NAME/"),
     "--log-console": ("supported", ""),
     "--log-detail": ("supported", ""),
     "--log-facility": ("supported", ""),

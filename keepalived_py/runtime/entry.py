@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -61,17 +63,85 @@ def run(opts: RuntimeOptions) -> int:
         return 1
     if result.config is None:
         return 1
-    return _run_daemon(result.config, opts)
+
+    def reload_in_namespace() -> Config | None:
+        """The configuration read again once in the target namespace (its interfaces)."""
+        again = load(
+            opts.config_file, host, LoadOptions(config_id=opts.config_id, all_config=opts.all_config)
+        )
+        for diag in again.diags.items:
+            sys.stderr.write(diag.render() + "\n")
+        return again.config if again.fatal_exit is None else None
+
+    return _run_daemon(result.config, opts, reload_in_namespace)
 
 
-def _run_daemon(config: Config, opts: RuntimeOptions) -> int:
-    """keepalived's start: detach unless -n, then the parent supervises the VRRP child (the checker
-    and BFD children do not exist yet)."""
+def _run_daemon(
+    config: Config, opts: RuntimeOptions, reload_in_namespace: Callable[[], Config | None]
+) -> int:
+    """keepalived's start: namespace, pid files, "already running", detach unless -n, then the parent
+    supervises the VRRP child (the checker and BFD children do not exist yet)."""
     from keepalived_py.runtime import logging_setup
+    from keepalived_py.runtime import namespace as ns_mod
 
     if opts.check_only:
         sys.stderr.write("keepalived-py: the health-checker daemon is not implemented yet\n")
         return 1
+    gd = config.global_defs
+    namespace = opts.namespace or gd.net_namespace
+    ident = ns_mod.syslog_ident("Keepalived", namespace=namespace, instance=gd.instance)
+    log = logging_setup.setup(
+        console=opts.log_console and opts.dont_fork,
+        syslog=not opts.no_syslog,
+        facility=opts.log_facility,
+        detail=opts.log_detail,
+        ident=ident,
+    )
+    _log_start(log, opts)
+    if opts.namespace and gd.net_namespace:
+        log.info(
+            "Overriding config net_namespace '%s' with command line namespace '%s'",
+            gd.net_namespace,
+            opts.namespace,
+        )
+    if ident != "Keepalived":
+        log.info("Changing syslog ident to %s", ident)
+    paths = ns_mod.pid_paths(
+        main=opts.pid_file,
+        vrrp=opts.vrrp_pid_file,
+        checkers=opts.checkers_pid_file,
+        namespace=namespace,
+        instance=gd.instance,
+        use_pid_dir=gd.use_pid_dir,
+    )
+    opts = dataclasses.replace(
+        opts,
+        namespace=namespace,
+        pid_file=paths.main,
+        vrrp_pid_file=paths.vrrp,
+        checkers_pid_file=paths.checkers,
+    )
+    if namespace:
+        try:
+            ns_mod.enter_network_namespace(namespace)
+        except OSError as exc:
+            log.info("Failed to open %s%s: %s", ns_mod.NETNS_DIR, namespace, exc.strerror)
+            log.error("Unable to set network namespace %s - exiting", namespace)
+            return 1
+        found = reload_in_namespace()
+        if found is None:
+            return 1
+        config = found
+    if config.lvs.virtual_servers and not opts.vrrp_only:
+        log.warning("virtual_server blocks are ignored: the health-checker daemon is not implemented yet")
+    if not config.vrrp.instances and not config.static.have_vrrp_config and not opts.all_children:
+        log.info("No VRRP instance configured: nothing to run")
+        return 0
+    from keepalived_py.runtime.vrrp_process import process_running
+
+    if process_running(paths.main) or process_running(paths.vrrp):
+        log.info("daemon is already running")
+        return 0
     if not opts.dont_fork:
         from keepalived_py.runtime.supervisor import daemonize
 
@@ -79,24 +149,25 @@ def _run_daemon(config: Config, opts: RuntimeOptions) -> int:
         sys.stderr.flush()
         if not daemonize():
             return 0
-    log = logging_setup.setup(
-        console=opts.log_console and opts.dont_fork,
-        syslog=not opts.no_syslog,
-        facility=opts.log_facility,
-        detail=opts.log_detail,
-        ident="Keepalived",
-    )
-    _log_start(log, opts)
-    if config.lvs.virtual_servers and not opts.vrrp_only:
-        log.warning("virtual_server blocks are ignored: the health-checker daemon is not implemented yet")
-    if not config.vrrp.instances and not config.static.have_vrrp_config and not opts.all_children:
-        log.info("No VRRP instance configured: nothing to run")
-        return 0
+        logging_setup.setup(
+            console=False,
+            syslog=not opts.no_syslog,
+            facility=opts.log_facility,
+            detail=opts.log_detail,
+            ident=ident,
+        )
     if opts.umask is not None:
         os.umask(opts.umask)
     from keepalived_py.runtime.supervisor import run_daemon
 
-    return run_daemon(config, opts)
+    try:
+        ns_mod.make_pid_dir(paths)
+    except OSError as exc:
+        log.info("Unable to create directory %s: %s", paths.directory, exc.strerror)
+    try:
+        return run_daemon(config, opts)
+    finally:
+        ns_mod.remove_pid_dir(paths)
 
 
 def _log_start(log: logging.Logger, opts: RuntimeOptions) -> None:

@@ -35,10 +35,8 @@ from typing import TYPE_CHECKING
 from keepalived_py.runtime import logging_setup
 from keepalived_py.runtime.vrrp_process import (
     DEFAULT_PID_FILE,
-    DEFAULT_VRRP_PID_FILE,
     SIG_STATS_CLEAR,
     pid_files,
-    process_running,
     sd_notify,
 )
 
@@ -303,21 +301,21 @@ def daemonize() -> bool:
 
 def run_daemon(config: Config, opts: RuntimeOptions) -> int:
     """The parent: pid file, children, signals; returns the daemon's exit status."""
+    from keepalived_py.runtime.namespace import syslog_ident
     from keepalived_py.runtime.vrrp_process import run_vrrp
 
     main_pid = opts.pid_file or DEFAULT_PID_FILE
-    vrrp_pid = opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE
-    if process_running(main_pid) or process_running(vrrp_pid):
-        log.info("daemon is already running")
-        return 0
+    vrrp_ident = syslog_ident(
+        logging_setup.VRRP_IDENT, namespace=opts.namespace, instance=config.global_defs.instance
+    )
 
     def vrrp_main(ready_fd: int) -> int:
         logging_setup.setup(
-            console=opts.log_console,
+            console=opts.log_console and opts.dont_fork,
             syslog=not opts.no_syslog,
             facility=opts.log_facility,
             detail=opts.log_detail,
-            ident=logging_setup.VRRP_IDENT,
+            ident=vrrp_ident,
         )
         return run_vrrp(config, dataclasses.replace(opts, ready_fd=ready_fd))
 

@@ -163,3 +163,25 @@ def test_systemd_unit_is_valid_and_runs_in_the_foreground(tmp_path: pathlib.Path
         ["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_runs_inside_the_namespace_named_by_s(make_lab: Callable[..., Lab]) -> None:
+    """-s NAME: started in node 2, the daemon moves itself into node 1's namespace."""
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    argv = [*start_kpy_argv(n2, write_config(n2, vrrp_config(priority=150))), "-s", n1.ns]
+    proc = n2.start(argv, label="keepalived-py -s")
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=MASTER_DOWN_150 + MARGIN, what="VIP on node 1")
+    assert "Changing syslog ident to Keepalived_" + n1.ns in proc.output()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert the_lab.vip_holders(VIP) == []
+
+
+def test_unknown_namespace_is_refused(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    argv = [*start_kpy_argv(node, write_config(node, vrrp_config(priority=150))), "-s", "kpy-no-such-ns"]
+    proc = node.start(argv, label="keepalived-py -s missing")
+    assert proc.wait(timeout=15) == 1
+    assert "Unable to set network namespace kpy-no-such-ns - exiting" in proc.output()

@@ -17,3 +17,26 @@ def test_quick_deaths_back_off_doubling_up_to_a_minute() -> None:
         now, previous = restart_delay(1.0, previous)
         delays.append(now)
     assert delays == [0, 1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_pid_paths_as_keepalived_names_them() -> None:
+    from keepalived_py.runtime.namespace import pid_paths, syslog_ident
+
+    plain = pid_paths(main=None, vrrp=None, checkers=None, namespace=None, instance=None, use_pid_dir=False)
+    assert (plain.main, plain.vrrp, plain.checkers, plain.directory) == (
+        "/run/keepalived.pid",
+        "/run/vrrp.pid",
+        "/run/checkers.pid",
+        None,
+    )
+    in_dir = pid_paths(main=None, vrrp=None, checkers=None, namespace=None, instance=None, use_pid_dir=True)
+    assert (in_dir.main, in_dir.vrrp) == ("/run/keepalived/keepalived.pid", "/run/keepalived/vrrp.pid")
+    ns = pid_paths(
+        main=None, vrrp="/tmp/v.pid", checkers=None, namespace="blue", instance="i1", use_pid_dir=False
+    )
+    assert ns.main == "/run/keepalived/blue/keepalived_i1.pid"
+    assert ns.vrrp == "/tmp/v.pid"  # given on the command line
+    assert ns.checkers == "/run/keepalived/blue/checkers_i1.pid"
+    assert ns.directory == "/run/keepalived/blue"
+    assert syslog_ident("Keepalived_vrrp", namespace="blue", instance="i1") == "Keepalived_vrrp_blue_i1"
+    assert syslog_ident("Keepalived", namespace=None, instance=None) == "Keepalived"
