@@ -227,3 +227,24 @@ def test_reads_survive_vanishing_processes(programs: Callable[..., subprocess.Po
             read_process(info.pid + 1, comm=True, cmdline=True, limit=64)
     gone = read_process(2**22 + 7, comm=True, cmdline=True, limit=64)
     assert gone.comm is None and gone.cmdline is None
+
+
+def test_lost_events_lead_to_a_rescan(
+    programs: Callable[..., subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    """A tiny receive buffer and a burst of processes while the loop is busy: the kernel drops
+    events (ENOBUFS), the watch rescans /proc a second later and the count is right again."""
+    prog = named_copy(tmp_path, "/bin/sleep")
+    name = os.path.basename(prog)
+
+    async def body(run: Run) -> None:
+        await run.until(lambda: run.watch.acked, "the kernel's answer to the subscription")
+        # the loop does not read while these start: far more events than the buffer holds
+        for _ in range(200):
+            subprocess.run(["/bin/true"], check=True)
+        mine = programs([prog, "60"])
+        await run.until(lambda: run.watch.rescans >= 1, "a rescan after lost events")
+        await run.until(lambda: run.table.pids("P") == {mine.pid}, "the process counted")
+        assert run.table.up("P")
+
+    run_watch([spec(name)], body, rcvbuf=1)
