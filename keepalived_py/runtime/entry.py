@@ -87,6 +87,9 @@ def _run_daemon(
     if opts.check_only:
         sys.stderr.write("keepalived-py: the health-checker daemon is not implemented yet\n")
         return 1
+    if opts.snmp or opts.snmp_agent_socket:
+        sys.stderr.write("keepalived-py: SNMP (-x/--snmp, -A/--snmp-agent-socket) is not supported yet\n")
+        return 1
     gd = config.global_defs
     namespace = opts.namespace or gd.net_namespace
     ident = ns_mod.syslog_ident("Keepalived", namespace=namespace, instance=gd.instance)
@@ -158,8 +161,13 @@ def _run_daemon(
         )
     if opts.umask is not None:
         os.umask(opts.umask)
+    from keepalived_py.runtime import core_dump
     from keepalived_py.runtime.supervisor import run_daemon
+    from keepalived_py.runtime.vrrp_process import tmp_dir
 
+    restore_core_pattern = core_dump.init(
+        core_dump=opts.core_dump, pattern=opts.core_dump_pattern, tmp_dir=tmp_dir()
+    )
     try:
         ns_mod.make_pid_dir(paths)
     except OSError as exc:
@@ -168,6 +176,7 @@ def _run_daemon(
         return run_daemon(config, opts)
     finally:
         ns_mod.remove_pid_dir(paths)
+        restore_core_pattern()
 
 
 def _log_start(log: logging.Logger, opts: RuntimeOptions) -> None:

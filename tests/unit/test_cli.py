@@ -43,3 +43,12 @@ def test_signum_and_unknown_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, err) == (1, "Unknown sigfunc FOO\n")
     code, _, err = _run(["--bogus"], capsys)
     assert (code, err) == (1, "Unknown option --bogus\n")
+
+
+def test_snmp_is_refused_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conf = tmp_path / "k.conf"
+    conf.write_text("vrrp_instance VI_1 {\n interface lo\n virtual_router_id 51\n priority 100\n}\n")
+    for flag in (["-x"], ["-A", "/tmp/agentx"]):
+        code, _out, err = _run(["-n", "-G", "-f", str(conf), *flag], capsys)
+        assert code == 1
+        assert "SNMP (-x/--snmp, -A/--snmp-agent-socket) is not supported yet" in err
