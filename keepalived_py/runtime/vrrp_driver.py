@@ -131,6 +131,9 @@ class VrrpDriver:
         self.garp = garp
         self.detail = detail
         self.on_notify = on_notify
+        # A vrrp_sync_group follows its members: after each input (advert, timer, fault,
+        # priority) it is told the state the instance was in before (runtime/vrrp_sync.py).
+        self.on_input: Callable[[VrrpDriver, State], None] | None = None
         # GARP/NA pacing is per interface for the whole process: the daemon passes its one.
         if gratuitous is None:
             forwarding = netlink.ipv6_forwarding if netlink is not None else None
@@ -163,9 +166,11 @@ class VrrpDriver:
         self._run()
 
     def receive(self, adv: packet.Advertisement, *, src: IpAddr, ttl: int | None, multicast: bool) -> None:
+        prev = self.core.state
         with self._guard("receive"):
             self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
         self._run()
+        self._input_done(prev)
 
     def decode(self, data: bytes, *, src: IpAddr, dst: IpAddr, family: int) -> packet.Advertisement:
         """Decode an advert for this instance (its checksum rule); raises packet.DecodeError."""
@@ -186,14 +191,26 @@ class VrrpDriver:
         self.core.note_rx_error(counter)
 
     def set_fault(self, fault: bool) -> None:
+        prev = self.core.state
         self.core.set_fault(fault, self.loop.time())
         self._run()
+        self._input_done(prev)
 
     def set_priority(self, total: int) -> None:
         """The tracked total priority changed (the core clamps it, owners ignore it)."""
+        prev = self.core.state
         with self._guard("priority"):
             self.core.set_effective_priority(total, self.loop.time())
         self._run()
+        self._input_done(prev)
+
+    def flush(self) -> None:
+        """Carry out what the core holds after an order from the instance's sync group."""
+        self._run()
+
+    def _input_done(self, prev: State) -> None:
+        if self.on_input is not None:
+            self.on_input(self, prev)
 
     def shutdown(self) -> None:
         self._stopping = True
@@ -204,9 +221,11 @@ class VrrpDriver:
     def _on_timer(self) -> None:
         self._timer = None
         self._deadline = None
+        prev = self.core.state
         with self._guard("timer"):
             self.core.handle_timer(self.loop.time())
         self._run()
+        self._input_done(prev)
 
     @contextlib.contextmanager
     def _guard(self, what: str) -> Iterator[None]:

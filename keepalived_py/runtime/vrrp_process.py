@@ -32,6 +32,7 @@ from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
+from keepalived_py.runtime.vrrp_sync import SyncGroups
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.checksum_compat import ChecksumMode, UnicastChecksum
@@ -210,6 +211,8 @@ class VrrpDaemon:
         self._trackings: dict[str, InstanceTracking] = {}
         # instances kept in INIT until their weight-0 scripts have reported (as keepalived)
         self._deferred: set[str] = set()
+        # vrrp_sync_groups: members move together (runtime/vrrp_sync.py)
+        self.sync = SyncGroups(config, self.notifier)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -305,6 +308,7 @@ class VrrpDaemon:
                 core.set_fault(True, self.loop.time())
             listener.drivers.append(driver)
             self.drivers.append(driver)
+        self.sync.build(self.drivers)
         # the tracked interfaces' states at start; every tracked instance gets its priority
         self.tracking.interfaces_changed(self._link_up)
         for driver in self.drivers:
@@ -339,7 +343,7 @@ class VrrpDaemon:
             driver.set_fault(fault)
         if driver.name in self._deferred and not tracking.waiting:
             self._deferred.discard(driver.name)
-            driver.start()
+            self.sync.start(driver, self._deferred)
 
     def _interface_ok(self, driver: VrrpDriver) -> bool:
         if driver.path.src.is_unspecified:
@@ -427,8 +431,9 @@ class VrrpDaemon:
                 tracking = self._trackings.get(driver.name)
                 if tracking is not None and tracking.waiting:
                     self._deferred.add(driver.name)
-                else:
-                    driver.start()
+            for driver in self.drivers:
+                if driver.name not in self._deferred:
+                    self.sync.start(driver, self._deferred)  # a group's members start together
             if self.opts.ready_fd is not None:
                 # supervised: the parent logs "Startup complete" and tells systemd
                 with contextlib.suppress(OSError):
