@@ -972,40 +972,55 @@ def instance_table() -> Table:
             _kw("nopreempt", _set("nopreempt", True)),
             _kw("preempt_delay", _preempt_delay),
             _kw("debug", _debug),
-            _notify(
-                "notify_backup",
-                "notify_backup",
-                "({name}) notify_backup script already specified - ignoring {value}",
+            supported(
+                _notify(
+                    "notify_backup",
+                    "notify_backup",
+                    "({name}) notify_backup script already specified - ignoring {value}",
+                )
             ),
-            _notify(
-                "notify_master",
-                "notify_master",
-                "({name}) notify_master script already specified - ignoring {value}",
+            supported(
+                _notify(
+                    "notify_master",
+                    "notify_master",
+                    "({name}) notify_master script already specified - ignoring {value}",
+                )
             ),
-            _notify(
-                "notify_fault",
-                "notify_fault",
-                "({name}) notify_fault script already specified - ignoring {value}",
+            supported(
+                _notify(
+                    "notify_fault",
+                    "notify_fault",
+                    "({name}) notify_fault script already specified - ignoring {value}",
+                )
             ),
-            _notify(
-                "notify_stop",
-                "notify_stop",
-                "({name}) notify_stop script already specified - ignoring {value}",
+            supported(
+                _notify(
+                    "notify_stop",
+                    "notify_stop",
+                    "({name}) notify_stop script already specified - ignoring {value}",
+                )
             ),
             _kw("notify_deleted", _notify_deleted),
-            _notify(
-                "notify", "notify", "({name}) notify script already specified - ignoring {value}", extra=4
+            supported(
+                _notify(
+                    "notify", "notify", "({name}) notify script already specified - ignoring {value}", extra=4
+                )
             ),
-            _notify(
-                "notify_master_rx_lower_pri",
-                "notify_master_rx_lower_pri",
-                "({name}) notify_master_rx_lower_pri script already specified - ignoring {value}",
+            supported(
+                _notify(
+                    "notify_master_rx_lower_pri",
+                    "notify_master_rx_lower_pri",
+                    "({name}) notify_master_rx_lower_pri script already specified - ignoring {value}",
+                )
             ),
             supported(_kw("smtp_alert", _smtp("Invalid vrrp_instance smtp_alert parameter {value}"))),
-            _onoff(
-                "notify_priority_changes",
-                "notify_priority_changes",
-                "({name}) Invalid value '{value}' for notify_priority_changes specified",
+            supported(
+                _onoff(
+                    "notify_priority_changes",
+                    "notify_priority_changes",
+                    "({name}) Invalid value '{value}' for notify_priority_changes specified",
+                ),
+                "FIFO lines MASTER_PRIORITY / BACKUP_PRIORITY",
             ),
             Keyword("lvs_sync_daemon_interface", _lvs_syncd, note="deprecated, use global lvs_sync_daemon"),
             supported(
@@ -1153,10 +1168,13 @@ def sync_group_table() -> Table:
             supported(_kw("smtp_alert", _smtp("Invalid vrrp_group smtp_alert parameter {value}"))),
             Keyword("global_tracking", _global_tracking, note="deprecated, use sync_group_tracking_weight"),
             _flag("sync_group_tracking_weight", "sync_group_tracking_weight"),
-            _onoff(
-                "notify_priority_changes",
-                "notify_priority_changes",
-                "({name}) Invalid value '{value}' for sync group notify_priority_changes specified",
+            supported(
+                _onoff(
+                    "notify_priority_changes",
+                    "notify_priority_changes",
+                    "({name}) Invalid value '{value}' for sync group notify_priority_changes specified",
+                ),
+                "FIFO lines MASTER_PRIORITY / BACKUP_PRIORITY",
             ),
         ],
     )
