@@ -34,6 +34,7 @@ from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from keepalived_py.runtime.vrrp_sync import SyncGroups
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
+from keepalived_py.runtime.vrrp_vmac import VmacManager
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.checksum_compat import ChecksumMode, UnicastChecksum
 from keepalived_py.vrrp.garp_pacing import Pacing, pacing_table
@@ -191,6 +192,7 @@ class VrrpDaemon:
         self.loop = loop
         self.netlink = NetlinkAddresses()
         self.garp = GarpSender()
+        self.vmacs = VmacManager(config)
         self.gratuitous = Gratuitous(
             loop,
             self.garp,
@@ -256,7 +258,11 @@ class VrrpDaemon:
             core = VrrpCore(params)
             ah = params.auth_type == AUTH_AH and family == socket.AF_INET and params.version == 2
             protocol = packet.IPPROTO_AH if ah else packet.IPPROTO_VRRP
-            listener = self._listener(family, ifname, inst, protocol)
+            # use_vmac: VIPs on the VMAC, adverts too unless vmac_xmit_base (runtime/vrrp_vmac.py)
+            vmac = self.vmacs.setup(inst, detail=self.opts.log_detail)
+            listener = self._listener(
+                family, vmac if vmac and not inst.vmac_xmit_base else ifname, inst, protocol
+            )
             if params.unicast:
                 dests: tuple[IpAddr, ...] = tuple(p.address for p in params.unicast_peers)
             else:
@@ -297,6 +303,7 @@ class VrrpDaemon:
                 detail=self.opts.log_detail,
                 on_notify=self.notify,
             )
+            driver.vip_ifname = vmac or ifname
             self._instances[inst.name] = inst
             self._tracks_primary[inst.name] = not inst.dont_track_primary
             trackers = trackers_of(inst, self.config, params.priority)
@@ -377,8 +384,8 @@ class VrrpDaemon:
                 log.info("(%s) removing VIPs.", driver.name)
             for address in (*params.vips, *params.evips):
                 entry = driver.entry(address)
-                if self.netlink.has_address(entry.dev or driver.ifname, str(address)):
-                    self.netlink.remove_address(entry, driver.ifname)
+                if self.netlink.has_address(entry.dev or driver.vip_ifname, str(address)):
+                    self.netlink.remove_address(entry, driver.vip_ifname)
 
     # -- static_ipaddress / static_routes / static_rules -------------------------------------
 
@@ -509,6 +516,7 @@ class VrrpDaemon:
         for listener in self.listeners.values():
             listener.sock.close()
         self.listeners.clear()
+        self.vmacs.close(release=not self.opts.dont_release_vrrp, detail=self.opts.log_detail)
         self.gratuitous.close()
         self.garp.close()
         self.netlink.close()

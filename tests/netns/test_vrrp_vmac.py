@@ -1,0 +1,282 @@
+"""use_vmac / vmac_xmit_base: keepalived-py and keepalived 2.2.7 in one VRRP group.
+
+Both daemons make the same macvlan (``ip -d link``: macvlan mode private, 00:00:5e:00:01:VRID,
+up in every state, link eth0, no EUI-64 address) with the same kernel parameters; the VIP sits on
+the master's VMAC only; adverts and gratuitous ARPs leave with the virtual MAC, adverts with the
+base interface's MAC under vmac_xmit_base; the VMAC is gone after stop.  Frames are captured on
+the bridge port of the sending node with an AF_PACKET socket and decoded with scapy.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from scapy.layers.l2 import ARP, Ether
+from scapy.layers.vrrp import VRRP
+
+from tests.netns.lab import IP, Lab, Node, Proc, wait_until
+from tests.netns.vrrp_lab import (
+    VIP,
+    keepalived_available,
+    start_keepalived,
+    start_kpy,
+    vrrp_config,
+    write_config,
+)
+
+pytestmark = pytest.mark.root
+
+VRID = 51
+VMAC = "vrrp.51"
+VIRTUAL_MAC = "00:00:5e:00:01:33"
+IPV4_PARAMS = ("arp_ignore", "arp_filter", "rp_filter", "accept_local", "promote_secondaries")
+IPV6_PARAMS = ("disable_ipv6", "addr_gen_mode")
+
+# Runs in the bridge namespace: prints (hex) the first VRRP frame from argv[2] and the first
+# ARP frame whose sender is argv[3] seen on port argv[1], within argv[4] seconds.
+CAPTURE = r"""
+import select, socket, sys, time
+port, src, vip, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((port, 0))
+print("ready", flush=True)
+want = {"vrrp": None, "arp": None if vip != "-" else b""}
+end = time.monotonic() + limit
+while time.monotonic() < end and (want["vrrp"] is None or want["arp"] is None):
+    if not select.select([s], [], [], 0.1)[0]:
+        continue
+    frame, addr = s.recvfrom(65535)
+    if addr[2] == socket.PACKET_OUTGOING:  # sent to this node by the others
+        continue
+    kind = frame[12:14]
+    if kind == b"\x08\x00" and frame[23] == 112 and socket.inet_ntoa(frame[26:30]) == src:
+        want["vrrp"] = want["vrrp"] or frame
+    elif kind == b"\x08\x06" and socket.inet_ntoa(frame[28:32]) == vip:
+        want["arp"] = want["arp"] or frame
+for key, frame in want.items():
+    if frame:
+        print(key, frame.hex(), flush=True)
+"""
+
+
+class Capture:
+    """A capture on the bridge port of node ``index`` (started before what it should see)."""
+
+    def __init__(self, lab: Lab, index: int, src: str, vip: str = "-", limit: float = 15.0) -> None:
+        self.proc = subprocess.Popen(
+            [
+                IP,
+                "netns",
+                "exec",
+                lab.bridge_ns,
+                sys.executable,
+                "-c",
+                CAPTURE,
+                f"p{index}",
+                src,
+                vip,
+                str(limit),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == "ready", (
+            self.proc.stderr.read() if self.proc.stderr else ""
+        )
+
+    def frames(self, timeout: float = 20.0) -> dict[str, bytes]:
+        out, err = self.proc.communicate(timeout=timeout)
+        assert self.proc.returncode == 0, err
+        found = {}
+        for line in out.splitlines():
+            key, _, data = line.partition(" ")
+            found[key] = bytes.fromhex(data)
+        return found
+
+
+def _frame(data: bytes) -> Any:
+    return Ether(data)
+
+
+def vmac_link(node: Node, name: str = VMAC) -> dict[str, Any] | None:
+    """The fields of ``ip -d link show`` that say what kind of VMAC ``name`` is."""
+    out = node.run(["ip", "-j", "-d", "link", "show", "dev", name])
+    if out.returncode != 0:
+        return None
+    link = json.loads(out.stdout)[0]
+    info = link.get("linkinfo", {})
+    return {
+        "kind": info.get("info_kind"),
+        "mode": info.get("info_data", {}).get("mode"),
+        "address": link.get("address"),
+        "flags": sorted(link.get("flags", [])),
+        "link": link.get("link"),
+        "addrgenmode": link.get("inet6_addr_gen_mode"),
+        "operstate": link.get("operstate"),
+    }
+
+
+def sysctls(node: Node, names: tuple[str, ...] = ("all", "default", "eth0", VMAC)) -> dict[str, str]:
+    paths = [f"/proc/sys/net/ipv4/conf/{n}/{p}" for n in names for p in IPV4_PARAMS]
+    paths += [f"/proc/sys/net/ipv6/conf/{n}/{p}" for n in names for p in IPV6_PARAMS]
+    out = node.run(
+        ["sh", "-c", 'for f in "$@"; do echo "$f=$(cat "$f" 2>/dev/null)"; done', "-", *paths]
+    ).stdout
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def _config(node: Node, priority: int, extra: str = "use_vmac") -> str:
+    return write_config(node, vrrp_config(priority=priority, vrid=VRID, extra=extra), f"vmac-{priority}.conf")
+
+
+def _stop(proc: Proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+
+
+def _on_vmac(the_lab: Lab, want: list[int], what: str) -> None:
+    """The VIP is on the VMAC of the nodes ``want`` only, never on eth0."""
+
+    def probe() -> bool:
+        holders = [n.index for n in the_lab.nodes if n.holds(VIP, VMAC)]
+        return holders == want and not the_lab.vip_holders(VIP)
+
+    wait_until(probe, timeout=15, what=f"{what}\n{the_lab.logs()}")
+
+
+def _gone(node: Node) -> None:
+    wait_until(lambda: vmac_link(node) is None, timeout=5, what=f"{VMAC} deleted on {node.name}")
+
+
+def _expected_link() -> dict[str, Any]:
+    return {
+        "kind": "macvlan",
+        "mode": "private",
+        "address": VIRTUAL_MAC,
+        "flags": ["BROADCAST", "LOWER_UP", "MULTICAST", "UP"],
+        "link": "eth0",
+        "addrgenmode": "none",
+        "operstate": "UP",
+    }
+
+
+def _needs_keepalived() -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+
+
+def test_vmac_interop_failover_both_ways(make_lab: Callable[..., Lab]) -> None:
+    _needs_keepalived()
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    before = sysctls(n1, ("all", "default", "eth0"))
+    ka = start_keepalived(n2, _config(n2, 100))
+    _on_vmac(the_lab, [2], "keepalived alone is master on its VMAC")
+
+    capture = Capture(the_lab, 1, str(n1.ipv4), VIP)
+    ours = start_kpy(n1, _config(n1, 150))
+    _on_vmac(the_lab, [1], "keepalived-py preempts onto its VMAC")
+    # the same interface on both nodes, up in MASTER and in BACKUP alike
+    assert vmac_link(n1) == _expected_link() == vmac_link(n2)
+    assert sysctls(n1) == sysctls(n2)
+    assert sysctls(n1)[f"/proc/sys/net/ipv4/conf/{VMAC}/accept_local"] == "1"
+    frames = capture.frames()
+    advert, garp = _frame(frames["vrrp"]), _frame(frames["arp"])
+    assert advert.src == VIRTUAL_MAC and advert[VRRP].vrid == VRID and advert[VRRP].priority == 150
+    assert garp.src == VIRTUAL_MAC and garp[ARP].hwsrc == VIRTUAL_MAC and garp[ARP].psrc == VIP
+
+    # keepalived-py -> keepalived: the VMAC goes with the daemon, the base's parameters come back
+    _stop(ours)
+    _on_vmac(the_lab, [2], "keepalived takes over on its VMAC")
+    _gone(n1)
+    assert sysctls(n1, ("all", "default", "eth0")) == before
+
+    # keepalived -> keepalived-py
+    ours = start_kpy(n1, _config(n1, 50))
+    wait_until(lambda: vmac_link(n1) == _expected_link(), timeout=10, what="VMAC up in BACKUP")
+    assert not n1.holds(VIP, VMAC)
+    capture = Capture(the_lab, 1, str(n1.ipv4))
+    _stop(ka)
+    _gone(n2)
+    _on_vmac(the_lab, [1], "keepalived-py takes over on its VMAC")
+    advert = _frame(capture.frames()["vrrp"])
+    assert advert.src == VIRTUAL_MAC and advert[VRRP].priority == 50
+    _stop(ours)
+    _gone(n1)
+    assert "Success creating VMAC interface vrrp.51" in ours.output()
+    assert "Success removing VMAC interface vrrp.51" in ours.output()
+
+
+def test_vmac_xmit_base_adverts_from_the_base_mac(make_lab: Callable[..., Lab]) -> None:
+    _needs_keepalived()
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    extra = "use_vmac\nvmac_xmit_base"
+    ka = start_keepalived(n2, _config(n2, 100, extra))
+    capture = Capture(the_lab, 1, str(n1.ipv4), VIP)
+    ours = start_kpy(n1, _config(n1, 150, extra))
+    _on_vmac(the_lab, [1], "keepalived-py master on its VMAC")
+    assert vmac_link(n1) == _expected_link() == vmac_link(n2)
+    frames = capture.frames()
+    base_mac = str(vmac_link(n1, "eth0")["address"])  # type: ignore[index]
+    advert, garp = _frame(frames["vrrp"]), _frame(frames["arp"])
+    assert advert.src == base_mac and advert[VRRP].priority == 150
+    # the VIP still answers from the virtual MAC
+    assert garp.src == VIRTUAL_MAC and garp[ARP].hwsrc == VIRTUAL_MAC
+
+    # keepalived does the same: its adverts leave from its eth0's MAC
+    capture = Capture(the_lab, 2, str(n2.ipv4))
+    _stop(ours)
+    _gone(n1)
+    _on_vmac(the_lab, [2], "keepalived takes over on its VMAC")
+    advert = _frame(capture.frames()["vrrp"])
+    assert advert.src == vmac_link(n2, "eth0")["address"]  # type: ignore[index]
+    _stop(ka)
+    _gone(n2)
+
+
+def _sysctl_run(the_lab: Lab, start: Callable[[Node, str], Proc]) -> tuple[dict[str, str], dict[str, str]]:
+    node = the_lab.node(1)
+    proc = start(node, _config(node, 150))
+    _on_vmac(the_lab, [1], "master on its VMAC")
+    running = sysctls(node)
+    _stop(proc)
+    _gone(node)
+    return running, sysctls(node, ("all", "default", "eth0"))
+
+
+def test_vmac_sysctls_with_rp_filter_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    """With net.ipv4.conf.all.rp_filter set, both daemons move it to 0 and raise default and
+    eth0 to its value, so the VMAC can have rp_filter 0; the base gets arp_ignore/arp_filter 1."""
+    _needs_keepalived()
+    setup = (
+        "echo 2 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/default/rp_filter;"
+        " echo 2 > /proc/sys/net/ipv4/conf/eth0/arp_ignore"
+    )
+    results = []
+    for start in (start_kpy, start_keepalived):
+        the_lab = make_lab(1)
+        node = the_lab.node(1)
+        node.run(["sh", "-c", setup], check=True)
+        before = sysctls(node, ("all", "default", "eth0"))
+        results.append((before, *_sysctl_run(the_lab, start)))
+    (before, ours, ours_after), (_, theirs, theirs_after) = results
+    assert ours == theirs
+    assert ours["/proc/sys/net/ipv4/conf/all/rp_filter"] == "0"
+    assert ours["/proc/sys/net/ipv4/conf/eth0/rp_filter"] == "2"
+    assert ours[f"/proc/sys/net/ipv4/conf/{VMAC}/rp_filter"] == "0"
+    # rp_filter is put back by both; keepalived 2.2.7 leaves the base's arp_ignore/arp_filter at 1
+    # (its saved copy is overwritten by the kernel's own notification), keepalived-py restores them
+    assert ours_after == before
+    rp = [k for k in before if k.endswith("/rp_filter")]
+    assert {k: theirs_after[k] for k in rp} == {k: before[k] for k in rp}
