@@ -1,0 +1,192 @@
+"""Notify FIFOs written by keepalived-py and by keepalived 2.2.7 on the same events.
+
+* Three-node failover (a: 150, b: 100, c: 50; SIGTERM a, then b, then c), each node with a
+  ``vrrp_notify_fifo`` read by a small reader process of the test: the lines of each role are
+  the same whichever daemon plays it (two runs with the daemons swapped), as in the reference
+  capture (/work/shared/reference/keepalived-2.2.7/notify_fifo.log), and the FIFO each daemon
+  made is gone after it stopped.
+* ``notify_master_rx_lower_pri``: the peer of a master cannot hear it (an nftables rule drops
+  the master's adverts at the peer), so the peer becomes master too and the real master keeps
+  receiving lower priority adverts: the script runs without arguments and the global
+  ``notify_fifo`` gets ``INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150``, read here by the
+  ``notify_fifo_script`` (started with the FIFO's name as last argument), as keepalived does;
+  the lone global FIFO stays after the daemon stopped, as keepalived leaves it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, Node, Proc, wait_until
+from tests.netns.vrrp_lab import (
+    VIP,
+    keepalived_available,
+    start_keepalived,
+    start_kpy,
+    vrrp_config,
+    write_config,
+)
+
+pytestmark = pytest.mark.root
+
+Starter = Callable[[Node, str], Proc]
+
+# Waits for the FIFO to appear, then appends each line read to the record until end of file.
+READER = r"""
+import os, sys, time
+fifo, record = sys.argv[1], sys.argv[2]
+end = time.monotonic() + 30
+while not os.path.exists(fifo):
+    if time.monotonic() > end:
+        sys.exit("no fifo")
+    time.sleep(0.01)
+with open(fifo, "rb", buffering=0) as f, open(record, "ab", buffering=0) as out:
+    for line in f:
+        out.write(line)
+"""
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _skip_without_keepalived() -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+
+
+def _start_reader(node: Node, fifo: str, record: str) -> Proc:
+    return node.start([sys.executable, "-c", READER, fifo, record], label="reader")
+
+
+def _failover(the_lab: Lab, starters: tuple[Starter, Starter, Starter]) -> list[list[str]]:
+    """Start a, then b and c; stop a, then b, then c; every node's FIFO lines (and FIFOs removed)."""
+    priorities = (150, 100, 50)
+    procs: list[Proc] = []
+    readers: list[Proc] = []
+    records: list[str] = []
+    fifos: list[str] = []
+    for index, (start, priority) in enumerate(zip(starters, priorities, strict=True), 1):
+        node = the_lab.node(index)
+        fifo, record = node.path("vrrp.fifo"), node.path("fifo.log")
+        config = write_config(node, vrrp_config(priority=priority, global_extra=f"vrrp_notify_fifo {fifo}"))
+        procs.append(start(node, config))
+        readers.append(_start_reader(node, fifo, record))
+        fifos.append(fifo)
+        records.append(record)
+        if index == 1:  # a is master before the others start: no election race at start
+            the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="a master")
+    for record in records:
+        wait_until(lambda r=record: _lines(r)[:1], timeout=10, what=f"first line in {record}")
+    for index, proc in enumerate(procs, 1):
+        if index < 3:
+            proc.send_signal(signal.SIGTERM)
+            the_lab.wait_holders(VIP, lambda h, i=index: h == [i + 1], timeout=10, what=f"node {index + 1}")
+        else:
+            proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, proc.output()
+    for reader in readers:
+        assert reader.wait(timeout=10) == 0, reader.output()  # end of file: the daemon closed it
+    for fifo in fifos:
+        assert not os.path.exists(fifo)  # made by the daemon, removed at its exit
+    return [_lines(record) for record in records]
+
+
+def test_failover_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    _skip_without_keepalived()
+    first = _failover(make_lab(3), (start_kpy, start_keepalived, start_kpy))
+    second = _failover(make_lab(3), (start_keepalived, start_kpy, start_keepalived))
+    expected = [
+        [f'INSTANCE "VI_1" {state} {prio}' for state in ("BACKUP", "MASTER", "STOP")]
+        for prio in (150, 100, 50)
+    ]
+    # role by role: ours (first run a, c; second run b) and keepalived's (the others)
+    assert first[0] == second[0] == expected[0]
+    assert first[1] == second[1] == expected[1]
+    assert first[2] == second[2] == expected[2]
+
+
+def _rx_lower(the_lab: Lab, start: Starter) -> tuple[list[str], list[str], str]:
+    """The master's notify_master_rx_lower_pri calls, its FIFO script's argv + lines, the FIFO."""
+    master, peer = the_lab.node(1), the_lab.node(2)
+    fifo = master.path("global.fifo")
+    rx_record, reader_record = master.path("rx.log"), master.path("reader.log")
+    rx = master.path("rx.sh")
+    with open(rx, "w", encoding="ascii") as f:
+        f.write(f'#!/bin/sh\necho "[$#] $*" >> {rx_record}\n')
+    reader = master.path("reader.sh")
+    with open(reader, "w", encoding="ascii") as f:
+        f.write(
+            "#!/bin/sh\n"
+            f'echo "argv $*" >> {reader_record}\n'
+            f'for last; do :; done\nwhile read line; do echo "$line" >> {reader_record}; done < "$last"\n'
+        )
+    os.chmod(rx, 0o755)
+    os.chmod(reader, 0o755)
+    config = vrrp_config(
+        priority=150,
+        global_extra=f'notify_fifo {fifo}\nnotify_fifo_script "{reader} tag"',
+        extra=f"notify_master_rx_lower_pri {rx}",
+    )
+    proc = start(master, write_config(master, config))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="master")
+    # the peer cannot hear the master: it becomes master too, with a lower priority
+    for rule in (
+        ["add", "table", "inet", "kpyt"],
+        ["add", "chain", "inet", "kpyt", "in", "{ type filter hook input priority 0; }"],
+        [
+            "add",
+            "rule",
+            "inet",
+            "kpyt",
+            "in",
+            "ip",
+            "saddr",
+            str(master.ipv4),
+            "ip",
+            "protocol",
+            "vrrp",
+            "drop",
+        ],
+    ):
+        peer.run(["nft", *rule], check=True)
+    start_kpy(peer, write_config(peer, vrrp_config(priority=100)))
+    the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=10, what="both masters")
+    wait_until(lambda: len(_lines(rx_record)) >= 2, timeout=10, what="two rx_lower_pri calls")
+    wait_until(
+        lambda: _lines(reader_record).count('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150') >= 2,
+        timeout=10,
+        what="two MASTER_RX_LOWER_PRI lines",
+    )
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0, proc.output()
+    return _lines(rx_record), _lines(reader_record), fifo
+
+
+def test_master_rx_lower_pri_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    _skip_without_keepalived()
+    runs = [_rx_lower(make_lab(2), start) for start in (start_kpy, start_keepalived)]
+    for rx_calls, reader_lines, fifo in runs:
+        assert {c.strip() for c in rx_calls} == {"[0]"}  # no arguments
+        assert reader_lines[0] == f"argv tag {fifo}"
+        assert reader_lines[1:3] == ['INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_1" MASTER 150']
+        # then only lower priority events (the FIFO script is sent SIGTERM before the STOP line)
+        rest = [line for line in reader_lines[3:] if line != 'INSTANCE "VI_1" STOP 150']
+        assert set(rest) == {'INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150'}
+        # a lone global notify_fifo is left in place by keepalived's VRRP process
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        assert stat.S_IMODE(os.stat(fifo).st_mode) == 0o600
+    ours, theirs = runs
+    stop = 'INSTANCE "VI_1" STOP 150'
+    assert (stop in ours[1]) == (stop in theirs[1])
