@@ -1799,3 +1799,18 @@ def dump_lines(config: Config, host: Host | None = None) -> list[str]:
 def dump_text(config: Config, host: Host | None = None) -> str:
     lines = dump_lines(config, host)
     return "".join(line + "\n" for line in lines)
+
+
+def format_ipaddress(ip: Any, default_dev: str | None, installed: bool = False) -> str:
+    """keepalived's format_ipaddress(): one address as the dumps show it (no indent)."""
+    return _Dumper(Config(), None).ipaddress(ip, default_dev, installed).strip()
+
+
+def format_route(route: Any, installed: bool = False) -> str:
+    """keepalived's format_iproute() (no indent)."""
+    return _Dumper(Config(), None).route(route, installed).strip()
+
+
+def format_rule(rule: Any) -> str:
+    """keepalived's format_iprule() (no indent)."""
+    return _Dumper(Config(), None).rule(rule).strip()
