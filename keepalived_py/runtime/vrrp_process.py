@@ -205,7 +205,7 @@ class VrrpDaemon:
         self.stop = asyncio.Event()
         self.watch: LinkWatch | None = None
         self.scripts = ScriptRunner(config)
-        self.notifier = Notifier(config, self.scripts)
+        self.notifier = Notifier(config, self.scripts, log_detail=opts.log_detail)
         self._instances: dict[str, VrrpInstance] = {}
         # instance name -> whether its own interface is watched (not with dont_track_primary)
         self._tracks_primary: dict[str, bool] = {}
@@ -455,7 +455,8 @@ class VrrpDaemon:
             self.notifier.terminate()
             self.shutdown()
             self.set_static(add=False)
-            await self.scripts.finish()
+            # scripts and queued mails (the STOP ones) get keepalived's last second together
+            await asyncio.gather(self.scripts.finish(), self.notifier.flush_mail())
         finally:
             for signum in (*HANDLED_SIGNALS, SIG_STATS_CLEAR):
                 self.loop.remove_signal_handler(signum)
