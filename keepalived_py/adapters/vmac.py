@@ -25,6 +25,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 T = TypeVar("T")
 IFF_UP = 0x1
 IFA_F_NODAD = 0x02
+INFINITY_LIFE_TIME = 0xFFFFFFFF
 PROC_SYS = "/proc/sys"
 
 
@@ -132,8 +133,21 @@ class VmacLinks:
     def set_up(self, index: int) -> str | None:
         return self._do(lambda: self._nl("link", "set", index=index, state="up"))
 
+    def link_local6(self, index: int) -> str | None:
+        """The first IPv6 link-local address of interface ``index``."""
+        try:
+            msgs = self._nl("get_addr", index=index, family=socket.AF_INET6)
+        except NetlinkError:
+            return None
+        for msg in msgs:
+            address = str(msg.get("IFA_ADDRESS") or "")
+            if address.lower().startswith("fe80:"):
+                return address
+        return None
+
     def add_address6(self, index: int, address: str, prefixlen: int = 64) -> str | None:
-        """An IPv6 address without duplicate address detection (keepalived's way)."""
+        """An IPv6 address as keepalived adds a VMAC's link-local one: no duplicate address
+        detection, deprecated (preferred lifetime 0: never picked as a source by the kernel)."""
         error = self._do(
             lambda: self._nl(
                 "addr",
@@ -143,6 +157,7 @@ class VmacLinks:
                 prefixlen=prefixlen,
                 family=socket.AF_INET6,
                 flags=IFA_F_NODAD,
+                IFA_CACHEINFO={"ifa_preferred": 0, "ifa_valid": INFINITY_LIFE_TIME},
             )
         )
         return None if error == os.strerror(17) else error  # EEXIST: already there

@@ -225,10 +225,14 @@ class VmacManager:
 
     def _link_local(self, inst: VrrpInstance, name: str, ifindex: int, base: LinkInfo) -> None:
         """An IPv6 VMAC sends from a link-local address that is not derived from the virtual
-        MAC: the configured source, else the base interface's link-local address."""
+        MAC: the configured source, else the base interface's link-local address, else the one
+        the base interface's MAC gives."""
         address: ipaddress.IPv6Address | None = None
+        base_ll = self.links.link_local6(base.ifindex)
         if inst.src_ip and ":" in inst.src_ip:
             address = ipaddress.IPv6Address(inst.src_ip.split("%", 1)[0])
+        elif base_ll:
+            address = ipaddress.IPv6Address(base_ll)
         elif base.mac:
             address = link_local_from_mac(base.mac)
         if address is None or self.links.add_address6(ifindex, str(address)) is not None:

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 from scapy.layers.l2 import ARP, Ether
-from scapy.layers.vrrp import VRRP
+from scapy.layers.vrrp import VRRP, VRRPv3
 
 from tests.netns.lab import IP, Lab, Node, Proc, wait_until
 from tests.netns.vrrp_lab import (
     VIP,
+    VIP6,
     keepalived_available,
     start_keepalived,
     start_kpy,
@@ -38,8 +39,8 @@ VIRTUAL_MAC = "00:00:5e:00:01:33"
 IPV4_PARAMS = ("arp_ignore", "arp_filter", "rp_filter", "accept_local", "promote_secondaries")
 IPV6_PARAMS = ("disable_ipv6", "addr_gen_mode")
 
-# Runs in the bridge namespace: prints (hex) the first VRRP frame from argv[2] and the first
-# ARP frame whose sender is argv[3] seen on port argv[1], within argv[4] seconds.
+# Runs in the bridge namespace: prints (hex) the first VRRP frame from argv[2] (IPv4 or IPv6) and
+# the first ARP frame whose sender is argv[3] seen on port argv[1], within argv[4] seconds.
 CAPTURE = r"""
 import select, socket, sys, time
 port, src, vip, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
@@ -56,6 +57,8 @@ while time.monotonic() < end and (want["vrrp"] is None or want["arp"] is None):
         continue
     kind = frame[12:14]
     if kind == b"\x08\x00" and frame[23] == 112 and socket.inet_ntoa(frame[26:30]) == src:
+        want["vrrp"] = want["vrrp"] or frame
+    elif kind == b"\x86\xdd" and frame[20] == 112 and socket.inet_ntop(socket.AF_INET6, frame[22:38]) == src:
         want["vrrp"] = want["vrrp"] or frame
     elif kind == b"\x08\x06" and socket.inet_ntoa(frame[28:32]) == vip:
         want["arp"] = want["arp"] or frame
@@ -280,3 +283,51 @@ def test_vmac_sysctls_with_rp_filter_like_keepalived(make_lab: Callable[..., Lab
     assert ours_after == before
     rp = [k for k in before if k.endswith("/rp_filter")]
     assert {k: theirs_after[k] for k in rp} == {k: before[k] for k in rp}
+
+
+def _addresses6(node: Node, dev: str) -> list[tuple[str, list[str]]]:
+    """(address/prefix, flags) of the IPv6 addresses on ``dev``."""
+    out = node.run(["ip", "-j", "-6", "addr", "show", "dev", dev]).stdout
+    found = []
+    for link in json.loads(out or "[]"):
+        for a in link.get("addr_info", []):
+            flags = [
+                f
+                for f in ("nodad", "deprecated")
+                if a.get(f) or (f == "deprecated" and a.get("preferred_life_time") == 0)
+            ]
+            found.append((f"{a['local']}/{a['prefixlen']}", flags))
+    return sorted(found)
+
+
+def test_vmac_ipv6_interop(make_lab: Callable[..., Lab]) -> None:
+    """An IPv6 instance: 00:00:5e:00:02:VRID, IPv6 left on, the base's link-local address on the
+    VMAC (no DAD, deprecated), adverts from the VMAC with the virtual MAC."""
+    _needs_keepalived()
+    the_lab = make_lab(2, ipv6=True)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    cfg = [
+        write_config(n, vrrp_config(priority=p, vrid=VRID, vips=(f"{VIP6}/64",), extra="use_vmac"), "v6.conf")
+        for n, p in ((n1, 150), (n2, 100))
+    ]
+    ka = start_keepalived(n2, cfg[1])
+    wait_until(lambda: n2.holds(VIP6, VMAC), timeout=15, what=f"keepalived master\n{the_lab.logs()}")
+    capture = Capture(the_lab, 1, str(n1.link_local()))
+    ours = start_kpy(n1, cfg[0])
+    wait_until(
+        lambda: n1.holds(VIP6, VMAC) and not n2.holds(VIP6, VMAC),
+        timeout=15,
+        what=f"preempt\n{the_lab.logs()}",
+    )
+    want = {**_expected_link(), "address": "00:00:5e:00:02:33"}
+    assert vmac_link(n1) == want == vmac_link(n2)
+    for node in (n1, n2):
+        assert (f"{node.link_local()}/64", ["nodad", "deprecated"]) in _addresses6(node, VMAC)
+    assert sysctls(n1) == sysctls(n2)
+    advert = _frame(capture.frames()["vrrp"])
+    assert advert.src == "00:00:5e:00:02:33" and advert[VRRPv3].vrid == VRID
+    _stop(ours)
+    _gone(n1)
+    wait_until(lambda: n2.holds(VIP6, VMAC), timeout=15, what=f"keepalived takes over\n{the_lab.logs()}")
+    _stop(ka)
+    _gone(n2)
