@@ -135,10 +135,9 @@ class VrrpSocketV4(_RawSocket):
     def recv(self) -> ReceivedV4 | None:
         """The next queued packet, or None when nothing waits."""
         try:
-            data, _anc, _flags, addr = self.sock.recvmsg(_RECV_SIZE)
+            data = self.sock.recv(_RECV_SIZE)  # the header says the source: no address to format
         except (BlockingIOError, InterruptedError):
             return None
-        del addr
         return ReceivedV4(data, self.ifindex)
 
 
