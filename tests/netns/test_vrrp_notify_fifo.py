@@ -5,6 +5,8 @@
   the same whichever daemon plays it (two runs with the daemons swapped), as in the reference
   capture (/work/shared/reference/keepalived-2.2.7/notify_fifo.log), and the FIFO each daemon
   made is gone after it stopped.
+* A sync group of two instances on two nodes (150, 100; SIGTERM the first, then the second):
+  the GROUP lines and the instance lines around them, in keepalived's order, role by role.
 * ``notify_master_rx_lower_pri``: the peer of a master cannot hear it (an nftables rule drops
   the master's adverts at the peer), so the peer becomes master too and the real master keeps
   receiving lower priority adverts: the script runs without arguments and the global
@@ -36,6 +38,7 @@ from tests.netns.vrrp_lab import (
 pytestmark = pytest.mark.root
 
 Starter = Callable[[Node, str], Proc]
+VIP2 = "192.0.2.101"
 
 # Waits for the FIFO to appear, then appends each line read to the record until end of file.
 READER = r"""
@@ -190,3 +193,60 @@ def test_master_rx_lower_pri_like_keepalived(make_lab: Callable[..., Lab]) -> No
     ours, theirs = runs
     stop = 'INSTANCE "VI_1" STOP 150'
     assert (stop in ours[1]) == (stop in theirs[1])
+
+
+def _sync_config(priority: int, fifo: str) -> str:
+    first = vrrp_config(priority=priority, global_extra=f"vrrp_notify_fifo {fifo}")
+    second = vrrp_config(priority=priority, name="VI_2", vrid=52, vips=(f"{VIP2}/24",))
+    second = second[second.index("vrrp_instance") :]
+    group = "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
+    return first + group + second
+
+
+def _sync_failover(the_lab: Lab, starters: tuple[Starter, Starter]) -> list[list[str]]:
+    procs: list[Proc] = []
+    records: list[str] = []
+    readers: list[Proc] = []
+    for index, (start, priority) in enumerate(zip(starters, (150, 100), strict=True), 1):
+        node = the_lab.node(index)
+        fifo, record = node.path("vrrp.fifo"), node.path("fifo.log")
+        procs.append(start(node, write_config(node, _sync_config(priority, fifo))))
+        readers.append(_start_reader(node, fifo, record))
+        records.append(record)
+        if index == 1:
+            for vip in (VIP, VIP2):
+                the_lab.wait_holders(vip, lambda h: h == [1], timeout=10, what=f"{vip} on node 1")
+            wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[0]), timeout=10, what="group master")
+    wait_until(lambda: len(_lines(records[1])) >= 3, timeout=10, what="node 2 group and instances BACKUP")
+    procs[0].send_signal(signal.SIGTERM)
+    assert procs[0].wait(timeout=10) == 0, procs[0].output()
+    for vip in (VIP, VIP2):
+        the_lab.wait_holders(vip, lambda h: h == [2], timeout=10, what=f"{vip} on node 2")
+    wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[1]), timeout=10, what="group master on 2")
+    procs[1].send_signal(signal.SIGTERM)
+    assert procs[1].wait(timeout=10) == 0, procs[1].output()
+    for reader in readers:
+        assert reader.wait(timeout=10) == 0, reader.output()
+    return [_lines(record) for record in records]
+
+
+def test_sync_group_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    _skip_without_keepalived()
+    first = _sync_failover(make_lab(2), (start_kpy, start_keepalived))
+    second = _sync_failover(make_lab(2), (start_keepalived, start_kpy))
+    for role, prio in enumerate((150, 100)):
+        ours, theirs = (first, second)[role][role], (second, first)[role][role]
+        assert ours == theirs
+        # the group is announced BACKUP before its members, MASTER after them, STOP last
+        assert ours[:3] == [
+            'GROUP "G1" BACKUP 0',
+            f'INSTANCE "VI_1" BACKUP {prio}',
+            f'INSTANCE "VI_2" BACKUP {prio}',
+        ]
+        assert sorted(ours[3:5]) == [f'INSTANCE "VI_1" MASTER {prio}', f'INSTANCE "VI_2" MASTER {prio}']
+        assert ours[5:] == [
+            'GROUP "G1" MASTER 0',
+            f'INSTANCE "VI_1" STOP {prio}',
+            f'INSTANCE "VI_2" STOP {prio}',
+            'GROUP "G1" STOP 0',
+        ]
