@@ -127,10 +127,53 @@ def _fmt_g(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass(frozen=True, slots=True)
+class InstanceRuntime:
+    """Run-time facts of one instance for the SIGUSR1 data dump (the caller formats the times)."""
+
+    state: str
+    wantstate: str
+    last_transition: str  # "<sec>.<usec> (<ctime with usec>)"
+    read_timeout: str  # same format, or "DISABLED"
+    master_down_us: int
+    effective_priority: int
+    total_priority: int
+    vipset: bool
+    src_ip: str | None = None
+    master_router: str | None = None
+    master_priority: int = 0
+    master_adver_int_us: int = 0
+    num_script_if_fault: int = 0
+    num_script_init: int = 0
+    fds: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SocketRuntime:
+    fd_in: int
+    fd_out: int
+    ifname: str
+    family: str  # "IPv4" / "IPv6"
+    protocol: str  # "VRRP" / "AH"
+    unicast_src: str | None
+    rx_buf_size: int
+    instances: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VrrpRuntime:
+    """What the running VRRP process adds to the configuration dump (keepalived.data)."""
+
+    instances: dict[str, InstanceRuntime]
+    sockets: tuple[SocketRuntime, ...] = ()
+    interface_lines: tuple[str, ...] = ()
+
+
 class _Dumper:
-    def __init__(self, config: Config, host: Host | None) -> None:
+    def __init__(self, config: Config, host: Host | None, runtime: VrrpRuntime | None = None) -> None:
         self.config = config
         self.host = host
+        self.runtime = runtime
         self.lines: list[str] = []
         gd = config.global_defs
         state = _g(gd, "default_script_user")
@@ -660,6 +703,10 @@ class _Dumper:
             w("------< VRRP Topology >------")
             for inst in cfg.vrrp.instances:
                 self.vrrp_instance(inst)
+        if self.runtime is not None and self.runtime.sockets:
+            w("------< VRRP Sockpool >------")
+            for sock in self.runtime.sockets:
+                self.sock_pool(sock)
         groups = [g for g in cfg.vrrp.sync_groups if _g(g, "members") is not None]
         if groups:
             w("------< VRRP Sync groups >------")
@@ -683,6 +730,20 @@ class _Dumper:
             w("------< VRRP Track BFDs >------")
             for b in vbfds:
                 self.vrrp_tracked_bfd(b)
+
+    def sock_pool(self, sock: SocketRuntime) -> None:
+        w = self.w
+        w(f" fd_in {sock.fd_in} fd_out = {sock.fd_out}")
+        w(f"   Interface = {sock.ifname}")
+        w(f"   Family = {sock.family}")
+        w(f"   Protocol = {sock.protocol}")
+        w(f"   Type = {'Un' if sock.unicast_src else 'Mult'}icast")
+        if sock.unicast_src:
+            w(f"   Address = {sock.unicast_src}")
+        w(f"   Rx buf size = {sock.rx_buf_size}")
+        w("   VRRP instances")
+        for name, vrid in sock.instances:
+            w(f"     {name} vrid {vrid}")
 
     def _sync_of(self, name: str) -> Any:
         for grp in self.config.vrrp.sync_groups:
@@ -714,6 +775,14 @@ class _Dumper:
             w(f"   Sync group = {sync.name}")
         if family == 6:
             w("   Using Native IPv6")
+        rt = self.runtime.instances.get(inst.name) if self.runtime is not None else None
+        if rt is not None:
+            w(f"   State = {rt.state}")
+            if rt.state == "BACKUP":
+                w(f"   Master router = {rt.master_router or '0.0.0.0'}")
+                w(f"   Master priority = {rt.master_priority}")
+                if version == 3:
+                    w(f"   Master advert int = {rt.master_adver_int_us / TIMER_HZ:.2f} sec")
         skip_adv = _g(inst, "skip_check_adv_addr")
         if skip_adv is None:
             skip_adv = bool(_g(gd, "vrrp_skip_check_adv_addr"))
@@ -755,8 +824,14 @@ class _Dumper:
             _g(self._instance(m), "state") != "MASTER" for m in sync.members or () if self._instance(m)
         ):
             want = "BACKUP"
-        w(f"   Wantstate = {want}")
+        w(f"   Wantstate = {rt.wantstate if rt is not None else want}")
         w(f"   Number of config faults = {_g(inst, 'config_faults', 0)}")
+        if rt is not None:
+            w(f"   Number of interface and track script faults = {rt.num_script_if_fault}")
+            w(f"   Number of track scripts init = {rt.num_script_init}")
+            w(f"   Last transition = {rt.last_transition}")
+            w(f"   Read timeout = {rt.read_timeout}")
+            w(f"   Master down timer = {rt.master_down_us} usecs")
         iface = _g(inst, "interface")
         if _g(inst, "use_vmac"):
             vname = _g(inst, "vmac_ifname") or f"vrrp.{_g(inst, 'vrid', 0)}"
@@ -774,7 +849,10 @@ class _Dumper:
             w("   Skip checking advert IP addresses")
         if _g(inst, "strict_mode"):
             w("   Enforcing strict VRRP compliance")
-        if _g(inst, "src_ip"):
+        if rt is not None:
+            from_config = " (from configuration)" if _g(inst, "src_ip") else ""
+            w(f"   Using src_ip = {rt.src_ip or _g(inst, 'src_ip') or '(none)'}{from_config}")
+        elif _g(inst, "src_ip"):
             w(f"   Using src_ip = {inst.src_ip} (from configuration)")
         if not unicast and family == 4:
             w(f"   Multicast address {_g(inst, 'mcast_dst_ip') or _g(gd, 'vrrp_mcast_group4', '224.0.0.18')}")
@@ -819,6 +897,9 @@ class _Dumper:
         w(f"   Send advert after receive higher priority advert = {_tf(hpsa)}")
         w(f"   Virtual Router ID = {_g(inst, 'vrid')}")
         w(f"   Priority = {_g(inst, 'priority')}")
+        if rt is not None:
+            w(f"   Effective priority = {rt.effective_priority}")
+            w(f"   Total priority = {rt.total_priority}")
         adv = int(_g(inst, "advert_int", TIMER_HZ))
         if version == 2:
             w(f"   Advert interval = {adv // TIMER_HZ} sec")
@@ -845,12 +926,12 @@ class _Dumper:
         if vips:
             w(f"   Virtual IP ({len(vips)}):")
             for ip in vips:
-                w(self.ipaddress(ip, iface))
+                w(self.ipaddress(ip, iface, rt is not None and rt.vipset))
         evips = _g(inst, "virtual_ipaddresses_excluded", ())
         if evips:
             w("   Virtual IP Excluded :")
             for ip in evips:
-                w(self.ipaddress(ip, iface))
+                w(self.ipaddress(ip, iface, rt is not None and rt.vipset))
         if unicast:
             if _g(inst, "unicast_ttl") is not None:
                 w(f"   Unicast TTL = {inst.unicast_ttl}")
@@ -859,7 +940,10 @@ class _Dumper:
             for peer in inst.unicast_peers:
                 w(f"     {peer.address} min_ttl {peer.min_ttl} max_ttl {peer.max_ttl}")
             w(f"   Unicast checksum compatibility = {_g(inst, 'old_unicast_checksum') or 'no'}")
-        w("   No sockets allocated")
+        if rt is not None and rt.fds is not None:
+            w(f"   fd_in {rt.fds[0]}, fd_out {rt.fds[1]}")
+        else:
+            w("   No sockets allocated")
         routes = _g(inst, "virtual_routes", ())
         if routes:
             w("   Virtual Routes :")
@@ -1814,3 +1898,24 @@ def format_route(route: Any, installed: bool = False) -> str:
 def format_rule(rule: Any) -> str:
     """keepalived's format_iprule() (no indent)."""
     return _Dumper(Config(), None).rule(rule).strip()
+
+
+def vrrp_data_lines(config: Config, runtime: VrrpRuntime, host: Host | None = None) -> list[str]:
+    """keepalived's SIGUSR1 dump of the VRRP process (``keepalived.data``): the start-up dump's
+    global definitions and VRRP sections with the run-time facts, then the interfaces."""
+    d = _Dumper(config, host, runtime)
+    d.global_defs("vrrp")
+    d.garp_delays()
+    d.vrrp_data()
+    if runtime.interface_lines:
+        d.w("------< Interfaces >------")
+        d.lines.extend(runtime.interface_lines)
+    return d.lines
+
+
+def parent_data_lines(config: Config, host: Host | None = None) -> list[str]:
+    """keepalived's SIGUSR1 dump of the parent (``keepalived_parent.data``): global definitions
+    in the form of a process that runs no VRRP (no default interface, GARP values unresolved)."""
+    d = _Dumper(config, host)
+    d.global_defs("parent")
+    return d.lines
