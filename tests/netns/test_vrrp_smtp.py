@@ -1,8 +1,8 @@
 """SMTP alerts of the VRRP daemon in the namespace lab, with an aiosmtpd server on node 3.
 
 * a failover between two keepalived-py nodes mails what keepalived mails, from both nodes;
-* keepalived 2.2.7 and keepalived-py write the same mail for the same transitions (byte for
-  byte but the Date: line);
+* keepalived 2.2.7 and keepalived-py write the same mails (instance and sync group) for the same
+  transitions, byte for byte but the Date: line;
 * with the SMTP server black-holed (an address nobody answers), adverts keep their interval:
   VRRPv3 at 100 ms, a backup that would take over after 360 ms without adverts never leaves
   BACKUP while every mail waits for its connect timeout, and the captured adverts show no gap
@@ -105,6 +105,12 @@ def _check_mail(mail: Mail) -> None:
         "Entering BACKUP state": "=> VRRP Instance is no longer owning VRRP VIPs <=",
         "Stopping": "=> VRRP Instance stopping <=",
     }[state]
+    if " VRRP Group " in headers["Subject"]:
+        body = {
+            "Entering MASTER state": "=> All VRRP group instances are now in MASTER state <=",
+            "Entering BACKUP state": "=> All VRRP group instances are now in BACKUP state <=",
+            "Stopping": "=> All VRRP group instances are now stopping <=",
+        }[state]
     assert mail.body() == body + "\r\n\r\n"
 
 
@@ -156,16 +162,27 @@ def test_same_mail_as_keepalived(make_lab: Callable[..., Lab]) -> None:
     n1, n2, n3 = the_lab.node(1), the_lab.node(2), the_lab.node(3)
     _, mails = _sink(n3)
     server = str(n3.ipv4)
-    # each alone in its VRID: BACKUP at start, MASTER after the master-down timer
-    start_keepalived(
-        n1, write_config(n1, vrrp_config(priority=150, vrid=51, global_extra=_global(n1, server)))
+    # each alone in its VRID, in a sync group: BACKUP at start, MASTER after the master-down timer
+    group = "vrrp_sync_group G1 {\n    group {\n        VI_1\n    }\n}\n"
+
+    def config(node: Node, vrid: int) -> str:
+        text = vrrp_config(priority=150, vrid=vrid, global_extra=_global(node, server)) + group
+        return write_config(node, text)
+
+    start_keepalived(n1, config(n1, 51))
+    start_kpy(n2, config(n2, 52))
+    want = sorted(
+        [
+            _subject("Entering BACKUP state"),
+            _subject("Entering MASTER state"),
+            "[kpy_lab] VRRP Group G1 - Entering BACKUP state",
+            "[kpy_lab] VRRP Group G1 - Entering MASTER state",
+        ]
     )
-    start_kpy(n2, write_config(n2, vrrp_config(priority=150, vrid=52, global_extra=_global(n2, server))))
-    want = [_subject("Entering BACKUP state"), _subject("Entering MASTER state")]
     wait_until(
         lambda: _subjects(mails(), n1) == want and _subjects(mails(), n2) == want,
         timeout=15,
-        what="BACKUP and MASTER from keepalived and keepalived-py",
+        what="instance and group BACKUP and MASTER from keepalived and keepalived-py",
     )
 
     def undated(node: Node) -> dict[str, bytes]:

@@ -1,7 +1,7 @@
 """SMTP alerts against a real SMTP server (aiosmtpd) on loopback: each kind of mail arrives as
 keepalived writes it; refused, silent, 5xx and hung-up servers are logged with keepalived's lines
 and the alert dropped, while the caller's loop keeps ticking (a periodic task with a deadline).
-No root; the misbehaving servers answer in a few hundred milliseconds (0.2 s timeouts)."""
+No root; the misbehaving servers are given up after 0.5 s."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tests.configtest import parse_text
 from tests.smtp_sink import Sink, start_sink
 
 NOW = datetime.datetime(2026, 11, 28, 7, 30, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
-TIMEOUT_US = 200_000
+TIMEOUT_US = 500_000
 LOGGER = "keepalived_py.adapters.smtp"
 
 
@@ -250,8 +250,8 @@ def test_failures_logged_dropped_and_loop_responsive(
             assert loop.time() - before < 0.05  # queued, not sent
             await _until(lambda: sender.failed == 3 and ticker.ticks >= 5)
         assert sender.sent == 0
-        # the ticker ran all along: no gap near the SMTP timeout (0.2 s)
-        assert ticker.ticks > 0 and ticker.worst < 0.15, ticker.worst
+        # the ticker ran all along: no gap near the SMTP timeout (0.5 s)
+        assert ticker.ticks > 0 and ticker.worst < 0.4, ticker.worst
         await sender.stop()
         if sink is not None:
             await sink.close()
@@ -287,7 +287,7 @@ def test_queue_is_bounded_and_send_never_waits(caplog: pytest.LogCaptureFixture)
             await asyncio.sleep(0.05)
         assert accepted[:2] == [True, True] and accepted.count(True) <= 3
         assert sender.dropped == accepted.count(False)
-        assert ticker.worst < 0.15
+        assert ticker.worst < 0.4
         # stopping cuts the hung dialogue short
         loop = asyncio.get_running_loop()
         start = loop.time()
