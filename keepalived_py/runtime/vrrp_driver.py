@@ -272,7 +272,8 @@ class VrrpDriver:
             if action.adv.priority == 0 and self.detail:
                 log.info("(%s) sent 0 priority", self.name)
         elif isinstance(action, Log):
-            log.info("%s", action.message)
+            if self.detail or not action.detail:
+                log.info("%s", action.message)
         elif isinstance(action, StateChanged):
             self.history.append(action)
         elif isinstance(action, AddAddresses):

@@ -101,9 +101,13 @@ class Notify:
 
 @dataclass(frozen=True, slots=True)
 class Log:
-    """A line keepalived logs, in its words, with the ``(NAME)`` prefix."""
+    """A line keepalived logs, in its words, with the ``(NAME)`` prefix.
+
+    ``detail``: keepalived logs it only with -D (LOG_DETAIL).
+    """
 
     message: str
+    detail: bool = False
 
 
 Action = SendAdvert | StateChanged | AddAddresses | RemoveAddresses | SendGratuitous | Notify | Log
@@ -293,6 +297,7 @@ class VrrpCore:
         t = to_us(now)
         if self._sands is not None and self._sands <= t:
             if self.state is State.BACKUP:
+                self._log("Receive advertisement timeout", detail=True)
                 self._goto_master(t, Reason.MASTER_DOWN)
             elif self.state is State.MASTER:
                 self._master_tx(t)
@@ -408,8 +413,8 @@ class VrrpCore:
     def _emit(self, action: Action) -> None:
         self._actions.append(action)
 
-    def _log(self, message: str) -> None:
-        self._emit(Log(f"({self.name}) {message}"))
+    def _log(self, message: str, *, detail: bool = False) -> None:
+        self._emit(Log(f"({self.name}) {message}", detail))
 
     def _notify(self) -> None:
         # keepalived's notifies_sent rule (no instance notify when already in the group's state)
@@ -506,6 +511,13 @@ class VrrpCore:
     def _become_master(self, t: int) -> None:
         p = self.params
         self.counters.become_master += 1
+        if p.version == 3 and self.master_adver_int_us != p.advert_int_us:
+            # keepalived resets the interval only inside its -D log statement; we always do.
+            self._log(
+                f"changing advert interval from {self.master_adver_int_us // 1000}ms to locally "
+                f"configured {p.advert_int_us // 1000}ms",
+                detail=True,
+            )
         self.master_adver_int_us = p.advert_int_us
         self._emit(AddAddresses(p.vips, p.evips))
         self.vipset = True
@@ -653,7 +665,14 @@ class VrrpCore:
     def _adopt_interval(self, adv: Advertisement) -> None:
         if self.params.version == 3:
             # RFC 5798 6.4.2: Master_Adver_Interval := the advert's interval.
-            self.master_adver_int_us = adv.adver_int * TIMER_CENTI_HZ
+            new = adv.adver_int * TIMER_CENTI_HZ
+            if new != self.master_adver_int_us:
+                self._log(
+                    f"advertisement interval updated from {self.master_adver_int_us // 1000}ms to "
+                    f"{new // 1000}ms by master",
+                    detail=True,
+                )
+            self.master_adver_int_us = new
 
     def _backup_rx(
         self, adv: Advertisement, src: IpAddr, ttl: int | None, multicast: bool | None, t: int
@@ -665,7 +684,9 @@ class VrrpCore:
         if result is not RxResult.OK:
             ignore = True
         elif adv.priority == PRIO_STOP:
-            # The master is leaving: take over after Skew_Time.
+            # The master is leaving: take over after Skew_Time (of our current Master_Adver_Interval:
+            # a priority-0 advert's interval is not adopted, as in keepalived).
+            self._log("Backup received priority 0 advertisement", detail=True)
             self.ms_down_timer_us = self._skew()
         elif (
             p.nopreempt
@@ -678,8 +699,12 @@ class VrrpCore:
             self.master_priority = adv.priority
             if p.preempt_delay_us:
                 if adv.priority >= self.effective_priority:
+                    if self._preempt_time is not None:
+                        self._log("stop preempt delay", detail=True)
                     self._preempt_time = None
                 elif self._preempt_time is None:
+                    d = p.preempt_delay_us
+                    self._log(f"start preempt delay ({d // TIMER_HZ}.{d % TIMER_HZ:06d})", detail=True)
                     self._preempt_time = t + p.preempt_delay_us
             self.wantstate = State.BACKUP
         else:
@@ -703,6 +728,7 @@ class VrrpCore:
         if prio == PRIO_STOP or (p.higher_prio_send_advert and (prio > ours or (prio == ours and cmp > 0))):
             self._send_adv(ours)
             if prio == PRIO_STOP:
+                self._log("Master received priority 0 message", detail=True)
                 return result, False
         if prio == ours:
             if cmp == 0:

@@ -166,6 +166,7 @@ def test_master_down_timer_to_master() -> None:
     core.handle_timer(T0 + 3.609375)
     acts = core.drain()
     assert acts == [
+        Log("(VI_1) Receive advertisement timeout", detail=True),
         StateChanged(State.BACKUP, State.MASTER, Reason.MASTER_DOWN),
         SendAdvert(adv(100)),
         Log("(VI_1) Entering MASTER STATE"),
@@ -406,7 +407,7 @@ def test_master_lower_prio_no_advert() -> None:
 def test_master_priority_zero_sends_advert() -> None:
     core = master()
     core.receive(adv(0), src=LOW, ttl=255, now=T0 + 4)
-    assert core.drain() == [SendAdvert(adv(100))]
+    assert core.drain() == [SendAdvert(adv(100)), Log("(VI_1) Master received priority 0 message", detail=True)]
     assert core.get_timer() == T0 + 5 and core.state is State.MASTER
 
 
