@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from keepalived_py.adapters.vmac import (
@@ -136,6 +137,11 @@ class VmacManager:
         self.vmacs.append(Vmac(inst.name, name, link.ifindex, base.name, family))
         if family == 4 and found is None:
             self._ipv4_parameters(name, base.name)
+        self._configure(inst, name, link, base)
+        return name
+
+    def _configure(self, inst: VrrpInstance, name: str, link: LinkInfo, base: LinkInfo) -> None:
+        family = inst.family or 4
         other_family = any(a.family != family for a in inst.virtual_ipaddresses_excluded)
         write_sysctl("ipv6", name, "disable_ipv6", 0 if family == 6 or other_family else 1)
         # no EUI-64 link-local address from the virtual MAC (RFC 5798 section 7.4)
@@ -144,7 +150,32 @@ class VmacManager:
         self.links.set_up(link.ifindex)
         if family == 6 and not inst.vmac_xmit_base:
             self._link_local(inst, name, link.ifindex, base)
-        return name
+
+    def recreate_missing(self, instances: Mapping[str, VrrpInstance], *, detail: bool = False) -> list[str]:
+        """keepalived makes a VMAC someone deleted again as soon as it hears of it (while its base
+        interface exists).  Returns the names made again: their sockets must be opened anew."""
+        done = []
+        for vmac in self.vmacs:
+            link = self.links.get(vmac.name)
+            if link is not None and link.ifindex == vmac.ifindex:
+                continue
+            inst = instances.get(vmac.instance)
+            base = self.links.get(vmac.base)
+            if inst is None or base is None:
+                continue
+            if link is None:
+                mac = vmac_mac(inst.vrid or 0, vmac.family, inst.vmac_mac)
+                if not self._make(inst, vmac.name, base, mac, None, detail):
+                    continue
+                link = self.links.get(vmac.name)
+                if link is None:
+                    continue
+                if vmac.family == 4:
+                    self._ipv4_parameters(vmac.name, base.name, count=False)
+                self._configure(inst, vmac.name, link, base)
+            vmac.ifindex = link.ifindex
+            done.append(vmac.name)
+        return done
 
     def _matching(self, inst: VrrpInstance, base: LinkInfo, mac: str) -> LinkInfo | None:
         for link in self.links.links():
@@ -200,7 +231,7 @@ class VmacManager:
         for write in plan.writes:
             self._write(write)
 
-    def _ipv4_parameters(self, name: str, base: str) -> None:
+    def _ipv4_parameters(self, name: str, base: str, *, count: bool = True) -> None:
         if not self._rp_filter_done:
             self._rp_filter_done = True
             interfaces = {n: read_sysctl("ipv4", n, "rp_filter") for n in ipv4_conf_interfaces()}
@@ -212,6 +243,8 @@ class VmacManager:
             self._apply(plan)
         if not all([self._write(w) for w in vmac_writes(name)]):
             log.info("Unable to set parameters for %s", name)
+        if not count:
+            return
         state = self._bases.setdefault(base, _Base())
         state.users += 1
         if state.users > 1:
