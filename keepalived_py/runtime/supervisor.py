@@ -87,8 +87,11 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, opts: RuntimeOptions, children: list[Child], *, wait_time: int) -> None:
+    def __init__(
+        self, opts: RuntimeOptions, children: list[Child], *, wait_time: int, config: Config | None = None
+    ) -> None:
         self.opts = opts
+        self.config = config
         self.children = children
         self.wait_time = wait_time
         self.pending: list[int] = []
@@ -202,6 +205,8 @@ class Supervisor:
             self._spawn(child)
 
     def _relay(self, sig: int) -> None:
+        if sig == signal.SIGUSR1 and self.config is not None:
+            write_parent_data(self.config)
         for child in self.children:
             if child.pid and (child.name == "VRRP" or sig in (signal.SIGHUP, signal.SIGUSR1)):
                 with contextlib.suppress(ProcessLookupError):
@@ -283,6 +288,21 @@ class Supervisor:
                 os.close(fd)
 
 
+def write_parent_data(config: Config) -> None:
+    """SIGUSR1 in the parent: ``$TMPDIR/keepalived_parent.data`` (its global definitions)."""
+    from keepalived_py.adapters.host import SystemHost
+    from keepalived_py.config.dump import parent_data_lines
+    from keepalived_py.runtime.vrrp_process import tmp_dir
+
+    path = os.path.join(tmp_dir(), "keepalived_parent.data")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in parent_data_lines(config, SystemHost())))
+    except OSError as exc:
+        log.info("Can't open %s (%d: %s)", path, exc.errno or 0, exc.strerror)
+
+
 def daemonize() -> bool:
     """keepalived's xdaemon: the caller's copy returns False and should exit 0; the daemon's
     copy is a session leader in ``/`` with its standard descriptors on /dev/null."""
@@ -320,7 +340,7 @@ def run_daemon(config: Config, opts: RuntimeOptions) -> int:
         return run_vrrp(config, dataclasses.replace(opts, ready_fd=ready_fd))
 
     wait_time = config.global_defs.child_wait_time or CHILD_WAIT_SECS
-    supervisor = Supervisor(opts, [Child("VRRP", vrrp_main)], wait_time=wait_time)
+    supervisor = Supervisor(opts, [Child("VRRP", vrrp_main)], wait_time=wait_time, config=config)
     try:
         with pid_files([main_pid]):
             code = supervisor.run()

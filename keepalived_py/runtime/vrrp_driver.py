@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import logging
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -150,6 +151,8 @@ class VrrpDriver:
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self.history: list[StateChanged] = []
+        # wall-clock time of the last state change, for the data and JSON dumps
+        self.last_transition = time.time()
         # -V / --dont-release-vrrp: leave the addresses in place when stopping.
         self.keep_addresses = False
         self._stopping = False
@@ -276,6 +279,7 @@ class VrrpDriver:
                 log.info("%s", action.message)
         elif isinstance(action, StateChanged):
             self.history.append(action)
+            self.last_transition = time.time()
         elif isinstance(action, AddAddresses):
             # keepalived's order: VIPs, eVIPs, routes, rules; removal in the reverse order
             self._addresses(action.vips, add=True, kind="")
