@@ -1,0 +1,264 @@
+"""vrrp_sync_group between two nodes: each node runs a group G1 of VI_1 (VRID 51, 192.0.2.101)
+and VI_2 (VRID 52, 192.0.2.102).  Both VIPs are always on the same node, and they move as a
+unit: on a crash, on a FAULT of one member (a group track_script, one instance's tracked link),
+on an orderly stop; with keepalived-py on both nodes and with keepalived 2.2.7 on one of them.
+The group's notify scripts get the same argument lines from both daemons.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, Node, Proc, stays_true, wait_until
+from tests.netns.vrrp_lab import keepalived_available, start_keepalived, start_kpy, write_config
+
+pytestmark = pytest.mark.root
+
+VIPS = ("192.0.2.101", "192.0.2.102")
+# advert_int 1 s: a backup takes over within its master down interval (< 4 s)
+LIMIT = 12.0
+
+Start = Callable[[Node, str], Proc]
+
+
+def _record_script(node: Node) -> tuple[str, str]:
+    """A notify script appending its arguments to ``<node>/notify.log``."""
+    record = node.path("notify.log")
+    path = node.path("notify.sh")
+    with open(path, "w", encoding="ascii") as f:
+        f.write(f'#!/bin/sh\necho "$*" >> {record}\n')
+    os.chmod(path, 0o755)
+    return path, record
+
+
+def _check_script(node: Node) -> tuple[str, str]:
+    """A check failing while ``<node>/down`` exists."""
+    flag = node.path("down")
+    path = node.path("check.sh")
+    with open(path, "w", encoding="ascii") as f:
+        f.write(f"#!/bin/sh\ntest ! -e '{flag}'\n")
+    os.chmod(path, 0o755)
+    return path, flag
+
+
+def group_config(
+    node: Node, priority: int, *, check: str | None = None, vi1_track: str | None = None
+) -> tuple[str, str]:
+    """The node's config (path) and its notify record file."""
+    script, record = _record_script(node)
+    parts = ["global_defs {\n    router_id kpy_lab\n}\n"]
+    if check is not None:
+        parts.append(
+            f'vrrp_script chk {{\n    script "{check}"\n    interval 1\n    fall 1\n    rise 1\n}}\n'
+        )
+    for i, vip in enumerate(VIPS, 1):
+        track = f"    track_interface {{\n        {vi1_track}\n    }}\n" if vi1_track and i == 1 else ""
+        parts.append(
+            f"vrrp_instance VI_{i} {{\n"
+            "    state BACKUP\n"
+            "    interface eth0\n"
+            f"    virtual_router_id {50 + i}\n"
+            f"    priority {priority}\n"
+            "    advert_int 1\n"
+            f"    notify {script}\n"
+            f"{track}"
+            f"    virtual_ipaddress {{\n        {vip}/24\n    }}\n"
+            "}\n"
+        )
+    tracking = "    track_script {\n        chk\n    }\n" if check is not None else ""
+    parts.append(
+        "vrrp_sync_group G1 {\n"
+        "    group {\n        VI_1\n        VI_2\n    }\n"
+        f'    notify_master "{script} master"\n'
+        f'    notify_backup "{script} backup"\n'
+        f'    notify_fault "{script} fault"\n'
+        f'    notify_stop "{script} stop"\n'
+        f"    notify {script}\n"
+        f"{tracking}"
+        "}\n"
+    )
+    return write_config(node, "".join(parts)), record
+
+
+def _lines(record: str) -> list[str]:
+    try:
+        with open(record, encoding="ascii") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _group_lines(record: str) -> list[str]:
+    return [line for line in _lines(record) if not line.startswith("INSTANCE")]
+
+
+def wait_group_on(the_lab: Lab, index: int, what: str, *, only: bool = True) -> None:
+    """Both VIPs on node ``index`` (``only``: and nowhere else)."""
+    for vip in VIPS:
+        the_lab.wait_holders(
+            vip,
+            lambda h: h == [index] if only else index in h,
+            timeout=LIMIT,
+            what=f"{vip} on n{index}: {what}",
+        )
+
+
+def together(the_lab: Lab) -> bool:
+    """The two VIPs never sit on different nodes."""
+    return the_lab.vip_holders(VIPS[0]) == the_lab.vip_holders(VIPS[1]) or (
+        not the_lab.vip_holders(VIPS[0]) or not the_lab.vip_holders(VIPS[1])
+    )
+
+
+# --- keepalived-py on both nodes ---------------------------------------------------------------
+
+
+def test_group_crash_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    c1, _ = group_config(n1, 150)
+    c2, r2 = group_config(n2, 100)
+    p1 = start_kpy(n1, c1)
+    p2 = start_kpy(n2, c2)
+    wait_group_on(the_lab, 1, "priority 150 group master")
+    stays_true(lambda: together(the_lab), duration=1.0, what="both VIPs on one node")
+    p1.kill_group(signal.SIGKILL)
+    # a killed daemon leaves its addresses behind (keepalived too): n2 adds them as well
+    wait_group_on(the_lab, 2, "after n1 was killed", only=False)
+    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
+    assert "VRRP_Group(G1) Syncing instances to MASTER state" in p2.output()
+    assert p2.running()
+
+
+def test_group_track_script_failure_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    check, flag = _check_script(n1)
+    c1, r1 = group_config(n1, 150, check=check)
+    c2, _ = group_config(n2, 100)
+    p1 = start_kpy(n1, c1)
+    p2 = start_kpy(n2, c2)
+    wait_group_on(the_lab, 1, "priority 150 group master")
+    with open(flag, "w", encoding="ascii"):
+        pass
+    wait_group_on(the_lab, 2, "after n1's group check failed")
+    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
+    assert "VRRP_Group(G1) Syncing instances to FAULT state" in p1.output()
+    os.unlink(flag)
+    wait_group_on(the_lab, 1, "n1 preempts again once its check passes")
+    wait_until(
+        lambda: (
+            [x for x in _lines(r1) if x.startswith("GROUP")]
+            == [
+                "GROUP G1 BACKUP 0",
+                "GROUP G1 MASTER 0",
+                "GROUP G1 FAULT 0",
+                "GROUP G1 BACKUP 0",
+                "GROUP G1 MASTER 0",
+            ]
+        ),
+        timeout=LIMIT,
+        what="n1's group notifies: BACKUP, MASTER, FAULT, BACKUP, MASTER",
+    )
+    assert p1.running() and p2.running()
+
+
+def test_one_members_link_fault_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
+    """Only VI_1 tracks trk0; trk0 down puts VI_1 in FAULT, and the group takes VI_2 with it."""
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    n1.run(["ip", "link", "add", "trk0", "type", "veth", "peer", "name", "trk1"], check=True)
+    n1.run(["ip", "link", "set", "trk1", "up"], check=True)
+    n1.run(["ip", "link", "set", "trk0", "up"], check=True)
+    c1, r1 = group_config(n1, 150, vi1_track="trk0")
+    c2, _ = group_config(n2, 100)
+    p1 = start_kpy(n1, c1)
+    p2 = start_kpy(n2, c2)
+    wait_group_on(the_lab, 1, "priority 150 group master")
+    n1.run(["ip", "link", "set", "trk0", "down"], check=True)
+    wait_group_on(the_lab, 2, "after n1's VI_1 lost trk0")
+    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
+    assert "INSTANCE VI_2 FAULT 150" in _lines(r1)
+    n1.run(["ip", "link", "set", "trk0", "up"], check=True)
+    wait_group_on(the_lab, 1, "n1 preempts again once trk0 is up")
+    assert p1.running() and p2.running()
+
+
+# --- interop with keepalived 2.2.7 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kpy_master", [True, False], ids=["kpy-master", "keepalived-master"])
+def test_group_moves_between_keepalived_py_and_keepalived(
+    make_lab: Callable[..., Lab], kpy_master: bool
+) -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    c1, _ = group_config(n1, 150)
+    c2, r2 = group_config(n2, 100)
+    first: Start = start_kpy if kpy_master else start_keepalived
+    second: Start = start_keepalived if kpy_master else start_kpy
+    p1 = first(n1, c1)
+    wait_group_on(the_lab, 1, "priority 150 group master")
+    p2 = second(n2, c2)
+    wait_until(lambda: "GROUP G1 BACKUP 0" in _lines(r2), timeout=LIMIT, what="n2's group BACKUP")
+    stays_true(lambda: the_lab.vip_holders(VIPS[1]) == [1] == the_lab.vip_holders(VIPS[0]), duration=2.0)
+    p1.send_signal(signal.SIGTERM)
+    assert p1.wait(timeout=10) == 0
+    wait_group_on(the_lab, 2, "after n1 stopped")
+    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
+    # n1 again: it preempts with both VIPs
+    p1 = first(n1, c1)
+    wait_group_on(the_lab, 1, "n1 back and preempting")
+    wait_until(
+        lambda: [x for x in _lines(r2) if x.startswith("GROUP")][-1] == "GROUP G1 BACKUP 0",
+        timeout=LIMIT,
+        what="n2's group BACKUP again",
+    )
+    assert p1.running() and p2.running()
+
+
+def _notify_lines(the_lab: Lab, start: Start) -> list[str]:
+    """One node alone: start (BACKUP), MASTER, check fails (FAULT), passes (BACKUP, MASTER), stop."""
+    node = the_lab.node(1)
+    check, flag = _check_script(node)
+    config, record = group_config(node, 150, check=check)
+    proc = start(node, config)
+    wait_group_on(the_lab, 1, "alone: group master")
+    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(record), timeout=5, what="MASTER notify")
+    with open(flag, "w", encoding="ascii"):
+        pass
+    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(record), timeout=LIMIT, what="FAULT notify")
+    os.unlink(flag)
+    wait_until(lambda: _lines(record).count("GROUP G1 MASTER 0") == 2, timeout=LIMIT, what="MASTER again")
+    wait_group_on(the_lab, 1, "alone: master again")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    wait_until(lambda: "GROUP G1 STOP 0" in _lines(record), timeout=5, what="STOP notify")
+    wait_until(lambda: _lines(record).count("stop") == 1, timeout=5, what="stop script")
+    return _lines(record)
+
+
+def test_group_notify_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    theirs = _notify_lines(make_lab(1), start_keepalived)
+    ours = _notify_lines(make_lab(1), start_kpy)
+    # scripts run concurrently: the order of lines within one event may vary
+    assert sorted(ours) == sorted(theirs)
+    group_lines = [x for x in ours if x.startswith("GROUP")]
+    assert group_lines == [
+        "GROUP G1 BACKUP 0",
+        "GROUP G1 MASTER 0",
+        "GROUP G1 FAULT 0",
+        "GROUP G1 BACKUP 0",
+        "GROUP G1 MASTER 0",
+        "GROUP G1 STOP 0",
+    ]
