@@ -5,9 +5,11 @@ CN_IDX_PROC), scans /proc once, then applies fork / exec / comm / exit events.  
 read from the asyncio loop with ``add_reader`` on a non-blocking socket; the decisions (what
 matches, counts, quorum, delays) are ``vrrp/process_match.py``'s ``ProcessTable``.
 
-When the connector cannot be used (a kernel without CONFIG_PROC_EVENTS, a network namespace
-other than the initial one, where the kernel refuses the subscription, or no answer to it within
-0.1 s) keepalived's process tracking stops working; here /proc is polled instead, every
+The kernel accepts subscriptions only from the initial network namespace: from another one
+(``ip netns exec``, ``net_namespace``) the socket is made in PID 1's network namespace (see
+``_connect``).  When the connector cannot be used at all (a kernel without CONFIG_PROC_EVENTS,
+no access to the initial namespace, a refused subscription or no answer within 0.1 s)
+keepalived's process tracking stops working; here /proc is polled instead, every
 ``poll_interval`` seconds, and the log says so.  Lost events (ENOBUFS) lead, as in keepalived, to
 a full rescan one second later with a doubled receive buffer.
 
@@ -18,10 +20,13 @@ Processes come and go while they are read: every read of /proc tolerates their v
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +39,7 @@ SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 ACK_TIMEOUT = 0.1  # keepalived waits TIMER_HZ / 10 for the kernel's answer
 REINIT_DELAY = 1.0  # keepalived rescans one second after lost messages
 MAX_BATCH = 1000  # messages handled per wake-up before yielding to the loop
+CLONE_NEWNET = 0x40000000
 
 
 def _read(path: str, limit: int) -> bytes | None:
@@ -102,6 +108,7 @@ class ProcessWatch:
         rcvbuf_force: bool = False,
         detail: bool = False,
         use_connector: bool = True,
+        init_netns: str | None = "/proc/1/ns/net",
     ) -> None:
         self.table = table
         self.proc = proc
@@ -110,6 +117,7 @@ class ProcessWatch:
         self.rcvbuf_force = rcvbuf_force
         self.detail = detail
         self.use_connector = use_connector
+        self.init_netns = init_netns
         self.sock: socket.socket | None = None
         self.acked = False
         self.polling = False
@@ -138,6 +146,26 @@ class ProcessWatch:
         return scan(comm=t.needs_comm, cmdline=t.needs_cmdline, limit=t.cmdline_limit, proc=self.proc)
 
     def _connect(self) -> socket.socket | None:
+        """The subscribed connector socket, or None (logged as keepalived logs it).
+
+        The kernel answers subscriptions only in the initial network namespace.  keepalived
+        opens the socket before entering its ``net_namespace``; here, when the subscription is
+        refused from the namespace we run in, the socket is made in PID 1's network namespace by
+        a short-lived thread (setns changes only the calling thread), which covers both
+        ``net_namespace`` and ``ip netns exec`` (where keepalived's process tracking fails).
+        """
+        sock, failure = self._open_socket()
+        if sock is None and failure is not None and failure[1] == errno.ECONNREFUSED and self.init_netns:
+            sock = self._initial_netns_socket(self.init_netns)
+            if sock is not None:
+                log.info("track_process: using the process connector of the initial network namespace")
+                return sock
+        if failure is not None:
+            log.info(*failure[0])
+        return sock
+
+    def _open_socket(self) -> tuple[socket.socket | None, tuple[tuple[object, ...], int] | None]:
+        """(socket, None) or (None, (log arguments, errno))."""
         try:
             sock = socket.socket(
                 socket.AF_NETLINK,
@@ -146,25 +174,55 @@ class ProcessWatch:
             )
         except OSError as exc:
             if exc.errno == errno.EPROTONOSUPPORT:
-                log.info("track_process not available - is CONFIG_PROC_EVENTS enabled in kernel config?")
+                msg: tuple[object, ...] = (
+                    "track_process not available - is CONFIG_PROC_EVENTS enabled in kernel config?",
+                )
             else:
-                log.info("Failed to open process monitoring socket - errno %d - %s", exc.errno, exc.strerror)
-            return None
+                msg = ("Failed to open process monitoring socket - errno %d - %s", exc.errno, exc.strerror)
+            return None, (msg, exc.errno or 0)
         try:
             sock.bind((0, pm.CN_IDX_PROC))
         except OSError as exc:
-            log.info("Failed to bind to process monitoring socket - errno %d - %s", exc.errno, exc.strerror)
             sock.close()
-            return None
+            msg = ("Failed to bind to process monitoring socket - errno %d - %s", exc.errno, exc.strerror)
+            return None, (msg, exc.errno or 0)
         if self.rcvbuf:
             self._set_rcvbuf(sock, self.rcvbuf)
         try:
             sock.send(pm.listen_message(True, pid=os.getpid()))
         except OSError as exc:
-            log.info("Failed to set/clear process event listen - errno %d - %s", exc.errno, exc.strerror)
             sock.close()
+            msg = ("Failed to set/clear process event listen - errno %d - %s", exc.errno, exc.strerror)
+            return None, (msg, exc.errno or 0)
+        return sock, None
+
+    def _initial_netns_socket(self, path: str) -> socket.socket | None:
+        try:
+            own = os.stat("/proc/self/ns/net")
+            first = os.stat(path)
+        except OSError:
+            return None  # e.g. PID 1 out of reach (a container, a sandbox)
+        if (own.st_dev, own.st_ino) == (first.st_dev, first.st_ino):
             return None
-        return sock
+        made: list[socket.socket | None] = []
+
+        def work() -> None:
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    if libc.setns(fd, CLONE_NEWNET) != 0:
+                        return
+                finally:
+                    os.close(fd)
+                made.append(self._open_socket()[0])
+            except OSError:
+                return
+
+        thread = threading.Thread(target=work, name="proc-connector")
+        thread.start()
+        thread.join()
+        return made[0] if made else None
 
     def _set_rcvbuf(self, sock: socket.socket, size: int) -> None:
         option = SO_RCVBUFFORCE if self.rcvbuf_force else socket.SO_RCVBUF
@@ -280,10 +338,10 @@ class ProcessWatch:
 
     def _lost_messages(self) -> None:
         """ENOBUFS: events were dropped.  Rescan once things settle, with a bigger buffer."""
-        if self._loop is None:
+        if self._loop is None or self._reinit_handle is not None:
+            # keepalived postpones the rescan at each new loss, which under a steady overload
+            # never comes; here it comes one second after the first loss
             return
-        if self._reinit_handle is not None:
-            self._reinit_handle.cancel()
         self._reinit_handle = self._loop.call_later(REINIT_DELAY, self._reinitialise)
 
     def _reinitialise(self) -> None:

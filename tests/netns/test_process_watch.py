@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import select
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -248,3 +250,68 @@ def test_lost_events_lead_to_a_rescan(
         assert run.table.up("P")
 
     run_watch([spec(name)], body, rcvbuf=1)
+
+
+CHILD = """
+import asyncio, sys
+from keepalived_py.adapters.process_watch import ProcessWatch
+from keepalived_py.config.model.trackers import TrackProcess
+from keepalived_py.vrrp.process_match import ProcessTable
+
+name, init_netns = sys.argv[1], sys.argv[2] or None
+watch = ProcessWatch(ProcessTable([TrackProcess("P", name)]), init_netns=init_netns, poll_interval=0.1)
+watch.open()
+print("socket" if watch.sock is not None else "no socket", flush=True)
+
+async def main() -> None:
+    loop = asyncio.get_running_loop()
+    watch.attach(loop, lambda changes: None)
+    while not (watch.acked or watch.polling):
+        await asyncio.sleep(0.01)
+    print("acked" if watch.acked else "polling", flush=True)
+    while not watch.table.up("P"):
+        await asyncio.sleep(0.01)
+    print("counted", "events" if watch.events else "no events", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def _lines(proc: subprocess.Popen[str], count: int) -> list[str]:
+    assert proc.stdout is not None
+    found: list[str] = []
+    for _ in range(count):
+        ready, _, _ = select.select([proc.stdout], [], [], LIMIT)
+        assert ready, f"no output from the watch in the namespace after {found}"
+        found.append(proc.stdout.readline().strip())
+    return found
+
+
+@pytest.mark.parametrize("reach", [True, False])
+def test_connector_from_another_network_namespace(
+    programs: Callable[..., subprocess.Popen[bytes]], tmp_path: Path, reach: bool
+) -> None:
+    """In a network namespace the kernel refuses the subscription: the watch opens its socket in
+    the given initial namespace (here: this test's own), or polls /proc when it cannot."""
+    prog = named_copy(tmp_path, "/bin/sleep")
+    ns = "kph-pw-" + secrets.token_hex(4)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    child = None
+    try:
+        init = f"/proc/{os.getpid()}/ns/net" if reach else ""
+        child = subprocess.Popen(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", CHILD, os.path.basename(prog), init],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        expected = ["socket", "acked"] if reach else ["no socket", "polling"]
+        assert _lines(child, 2) == expected
+        programs([prog, "60"])
+        assert _lines(child, 1) == ["counted events" if reach else "counted no events"]
+        assert child.wait(timeout=LIMIT) == 0
+    finally:
+        if child is not None and child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        subprocess.run(["ip", "netns", "del", ns], check=False)
