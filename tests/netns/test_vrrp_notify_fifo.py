@@ -7,6 +7,8 @@
   made is gone after it stopped.
 * A sync group of two instances on two nodes (150, 100; SIGTERM the first, then the second):
   the GROUP lines and the instance lines around them, in keepalived's order, role by role.
+* ``notify_priority_changes`` / ``vrrp_notify_priority_changes``: a track_file moves the
+  priorities of a master and a backup: MASTER_PRIORITY / BACKUP_PRIORITY lines as keepalived's.
 * ``notify_master_rx_lower_pri``: the peer of a master cannot hear it (an nftables rule drops
   the master's adverts at the peer), so the peer becomes master too and the real master keeps
   receiving lower priority adverts: the script runs without arguments and the global
@@ -250,3 +252,60 @@ def test_sync_group_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
             f'INSTANCE "VI_2" STOP {prio}',
             'GROUP "G1" STOP 0',
         ]
+
+
+def _priority_changes(the_lab: Lab, start: Starter) -> list[list[str]]:
+    """A master and a backup whose track_file values change: their MASTER_PRIORITY / BACKUP_PRIORITY
+    lines (global vrrp_notify_priority_changes on the first, the instance keyword on the second)."""
+    records: list[str] = []
+    files: list[str] = []
+    procs: list[Proc] = []
+    for index, priority in ((1, 150), (2, 100)):
+        node = the_lab.node(index)
+        fifo, record, track = node.path("vrrp.fifo"), node.path("fifo.log"), node.path("track")
+        with open(track, "w", encoding="ascii") as f:
+            f.write("0\n")
+        global_extra = f"vrrp_notify_fifo {fifo}"
+        extra = "track_file {\n    tf\n}"
+        if index == 1:
+            global_extra += "\nvrrp_notify_priority_changes"
+        else:
+            extra += "\nnotify_priority_changes"
+        text = vrrp_config(priority=priority, global_extra=global_extra, extra=extra)
+        text = text.replace(
+            "vrrp_instance", f"vrrp_track_file tf {{\n    file {track}\n    weight 1\n}}\nvrrp_instance", 1
+        )
+        procs.append(start(node, write_config(node, text)))
+        _start_reader(node, fifo, record)
+        records.append(record)
+        files.append(track)
+        if index == 1:
+            the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="node 1 master")
+    wait_until(lambda: _lines(records[1])[:1], timeout=10, what="node 2 backup")
+    for path, value, record, want in (
+        (files[0], "-10", records[0], 'INSTANCE "VI_1" MASTER_PRIORITY 140'),
+        (files[1], "-20", records[1], 'INSTANCE "VI_1" BACKUP_PRIORITY 80'),
+        (files[0], "200", records[0], 'INSTANCE "VI_1" MASTER_PRIORITY 254'),
+    ):
+        # a new file moved in: a reader never sees it half written (empty reads as 0)
+        with open(path + ".new", "w", encoding="ascii") as f:
+            f.write(value + "\n")
+        os.rename(path + ".new", path)
+        wait_until(lambda r=record, w=want: w in _lines(r), timeout=10, what=want)
+    for proc in reversed(procs):  # the backup first: no takeover at the end
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, proc.output()
+    return [_lines(record) for record in records]
+
+
+def test_priority_change_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    _skip_without_keepalived()
+    ours = _priority_changes(make_lab(2), start_kpy)
+    theirs = _priority_changes(make_lab(2), start_keepalived)
+    assert ours == theirs
+    assert ours[0][:4] == [
+        'INSTANCE "VI_1" BACKUP 150',
+        'INSTANCE "VI_1" MASTER 150',
+        'INSTANCE "VI_1" MASTER_PRIORITY 140',
+        'INSTANCE "VI_1" MASTER_PRIORITY 254',
+    ]
