@@ -1158,16 +1158,26 @@ def sync_group_table() -> Table:
     return Table(
         "vrrp_sync_group",
         [
-            _kw("group", _group_members, "member vrrp_instance names"),
-            *_track_keywords(),
-            _gnotify("notify_backup"),
-            _gnotify("notify_master"),
-            _gnotify("notify_fault"),
-            _gnotify("notify_stop"),
-            _gnotify("notify", extra=4),
+            supported(_kw("group", _group_members, "member vrrp_instance names move together")),
+            *(
+                supported(k, "applies to every member")
+                if k.name in ("track_interface", "track_script", "track_file")
+                else k
+                for k in _track_keywords()
+            ),
+            supported(_gnotify("notify_backup")),
+            supported(_gnotify("notify_master")),
+            supported(_gnotify("notify_fault")),
+            supported(_gnotify("notify_stop")),
+            supported(_gnotify("notify", extra=4), "GROUP <name> <STATE> 0"),
             supported(_kw("smtp_alert", _smtp("Invalid vrrp_group smtp_alert parameter {value}"))),
-            Keyword("global_tracking", _global_tracking, note="deprecated, use sync_group_tracking_weight"),
-            _flag("sync_group_tracking_weight", "sync_group_tracking_weight"),
+            Keyword(
+                "global_tracking",
+                _global_tracking,
+                status="supported",
+                note="deprecated, use sync_group_tracking_weight",
+            ),
+            _flag("sync_group_tracking_weight", "sync_group_tracking_weight", status="supported"),
             supported(
                 _onoff(
                     "notify_priority_changes",
@@ -1184,5 +1194,5 @@ def root_keywords() -> list[Keyword]:
     """The top-level keywords this area owns."""
     return [
         block("vrrp_instance", instance_table(), _instance_open, _instance_close),
-        block("vrrp_sync_group", sync_group_table(), _group_open, _group_close),
+        block("vrrp_sync_group", sync_group_table(), _group_open, _group_close, status="supported"),
     ]
