@@ -76,7 +76,7 @@ def scan(*, comm: bool, cmdline: bool, limit: int, proc: str = "/proc") -> list[
         return None
     found: list[ProcInfo] = []
     for name in names:
-        if not name.isdigit() or name[0] == "0":
+        if not (name.isascii() and name.isdigit()) or name[0] == "0":
             continue
         raw_cmd = None
         if cmdline:
@@ -296,12 +296,14 @@ class ProcessWatch:
 
     def _event(self, event: pm.ProcEvent) -> list[QuorumChange]:
         self.events += 1
-        last = self._cpu_seq.get(event.cpu)
-        if last is not None and self._reinit_handle is None and event.seq != (last + 1) & 0xFFFFFFFF:
-            log.info("Missed %d messages on CPU %u", (event.seq - last - 1) & 0xFFFFFFFF, event.cpu)
-        self._cpu_seq[event.cpu] = event.seq
-        now = self._loop.time() if self._loop is not None else 0.0
         what = event.what
+        if what != pm.PROC_EVENT_NONE:
+            # the kernel numbers its events per CPU (an answer carries our request's number)
+            last = self._cpu_seq.get(event.cpu)
+            if last is not None and self._reinit_handle is None and event.seq != (last + 1) & 0xFFFFFFFF:
+                log.info("Missed %d messages on CPU %u", (event.seq - last - 1) & 0xFFFFFFFF, event.cpu)
+            self._cpu_seq[event.cpu] = event.seq
+        now = self._loop.time() if self._loop is not None else 0.0
         if what == pm.PROC_EVENT_NONE:
             if self.acked:
                 return []

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import socket
 import struct
 from pathlib import Path
+
+import pytest
 
 from keepalived_py.adapters.process_watch import ProcessWatch, read_process, scan
 from keepalived_py.config.model.trackers import TrackProcess
@@ -31,6 +34,7 @@ def test_scan_reads_what_is_needed_and_skips_the_vanished(tmp_path: Path) -> Non
     fake_proc(tmp_path, 13, "only stat", None)
     (tmp_path / "self").mkdir()
     (tmp_path / "0123").mkdir()
+    (tmp_path / "\u00b2").mkdir()  # a digit, but not a PID
     found = {p.pid: p for p in scan(comm=True, cmdline=True, limit=100, proc=str(tmp_path)) or []}
     assert sorted(found) == [10, 11]
     assert found[10] == ProcInfo(10, b"foo", b"/bin/foo\0a\0", False)
@@ -121,3 +125,35 @@ def test_messages_not_from_the_kernel_are_ignored(tmp_path: Path) -> None:
         theirs.close()
 
     asyncio.run(main())
+
+
+def test_event_dispatch(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Events as the kernel sends them: threads ignored, processes followed, gaps reported."""
+    caplog.set_level(logging.INFO)
+    fake_proc(tmp_path, 10, "foo", None)
+    fake_proc(tmp_path, 20, "foo", None)
+    table = ProcessTable([TrackProcess("P", "foo", quorum=2)])
+    watch = ProcessWatch(table, proc=str(tmp_path), use_connector=False)
+    watch.open()
+    assert table.count("P") == 2 and table.up("P")
+    ev = pm.ProcEvent
+    # the answer to the subscription is not numbered like events
+    assert watch._event(ev(pm.PROC_EVENT_NONE, 0, 0, 1)) == [] and watch.acked
+    assert watch._event(ev(pm.PROC_EVENT_EXIT, 1, 5, 0, pid=21, tgid=20)) == []  # a thread of 20
+    assert watch._event(ev(pm.PROC_EVENT_FORK, 1, 6, 0, pid=30, tgid=30, parent_pid=10, parent_tgid=10)) == []
+    assert table.count("P") == 3
+    # a new thread of a counted process is not a process
+    assert watch._event(ev(pm.PROC_EVENT_FORK, 1, 7, 0, pid=33, tgid=30, parent_pid=30, parent_tgid=30)) == []
+    assert table.count("P") == 3
+    assert watch._event(ev(pm.PROC_EVENT_EXIT, 1, 9, 0, pid=10, tgid=10)) == []
+    assert "Missed 1 messages on CPU 1" in caplog.text
+    assert watch._event(ev(pm.PROC_EVENT_COMM, 0, 3, 0, pid=20, tgid=20, comm=b"bar")) == [
+        QuorumChange("P", False, 1)
+    ]
+    # an exec: /proc tells the new name; a vanished process changes nothing
+    (tmp_path / "40").mkdir()
+    (tmp_path / "40" / "comm").write_bytes(b"foo\n")
+    assert watch._event(ev(pm.PROC_EVENT_EXEC, 0, 4, 0, pid=40, tgid=40)) == [QuorumChange("P", True, 2)]
+    assert watch._event(ev(pm.PROC_EVENT_EXEC, 0, 5, 0, pid=41, tgid=41)) == []
+    assert watch._event(ev(0x4, 0, 6, 0, pid=40, tgid=40)) == []  # uid change: not followed
+    assert watch.events == 9
