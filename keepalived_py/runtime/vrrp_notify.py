@@ -21,12 +21,15 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from keepalived_py.adapters.host import SystemHost
 from keepalived_py.adapters.notify_fifo import NotifyFifo
+from keepalived_py.config.host import Host
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.global_defs import NotifyFifo as FifoConfig
 from keepalived_py.config.model.global_defs import ScriptRun
 from keepalived_py.config.model.vrrp import VrrpInstance, VrrpSyncGroup
 from keepalived_py.config.scripts import Script
+from keepalived_py.config.validate.global_defs import ScriptFlags, check_script_secure
 from keepalived_py.runtime.smtp_alerts import Mailer
 from keepalived_py.vrrp.notify_format import fifo_line, priority_event
 
@@ -38,6 +41,10 @@ _UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
 STOP_SCRIPT_GRACE = 1.0
 
 
+def _quiet(_message: str) -> None:
+    """check_script_secure's messages were logged when the config was read."""
+
+
 class ScriptRunner:
     """Runs notify scripts without waiting for them (a hung script never delays an advert).
 
@@ -46,7 +53,11 @@ class ScriptRunner:
     single-quoted, as keepalived does.  Exit statuses of notify scripts are ignored.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, host: Host | None = None) -> None:
+        self.host: Host = host if host is not None else SystemHost()
+        self.script_security = config.global_defs.script_security
+        # (path, uid, gid) -> whether keepalived keeps the script (check_notify_script_secure)
+        self._verdicts: dict[tuple[str, int, int], bool] = {}
         state = config.global_defs.default_script_user
         self.default_ids: tuple[int, int] | None = (state.uid, state.gid) if state.resolved else None
         self.running: set[asyncio.subprocess.Process] = set()
@@ -78,9 +89,27 @@ class ScriptRunner:
     ) -> None:
         """Start ``script`` with ``extra`` arguments (as ``ids``, else its own user); ``on_exit``
         is called when it has ended."""
+        if ids is None:
+            ids = self._ids(script)
+        if not self.allowed(script, ids):
+            return
         task = asyncio.get_running_loop().create_task(self._run(script, extra, ids, on_exit))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def allowed(self, script: Script, ids: tuple[int, int] | None) -> bool:
+        """False for a script keepalived drops at load: not found, not executable by its user, or
+        insecure under ``enable_script_security`` (its warnings were logged with the config)."""
+        uid, gid = ids if ids is not None else (os.geteuid(), os.getegid())
+        key = (script.path, uid, gid)
+        found = self._verdicts.get(key)
+        if found is None:
+            flags = check_script_secure(self.host, script.path, uid, gid, self.script_security, _quiet)
+            found = not flags & (ScriptFlags.INHIBIT | ScriptFlags.NOTFOUND) and bool(
+                flags & ScriptFlags.EXECUTABLE
+            )
+            self._verdicts[key] = found
+        return found
 
     async def _run(
         self,

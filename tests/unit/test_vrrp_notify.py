@@ -306,3 +306,29 @@ def test_core_priority_events_named_as_keepalived() -> None:
     c = core()
     c.set_effective_priority(120, 1.0)
     assert events(c) == []
+
+
+def test_scripts_keepalived_drops_at_load_are_not_run() -> None:
+    """check_notify_script_secure: not found, not executable for its user, or insecure with
+    enable_script_security -> the script is never run."""
+    from keepalived_py.config.host import MemoryHost
+
+    host = MemoryHost(
+        files={"/bin/ok": b"#!/bin/sh\n", "/bin/ww": b"#!/bin/sh\n", "/bin/noexec": b"#!/bin/sh\n"},
+        modes={"/bin/ok": 0o100755, "/bin/ww": 0o100777, "/bin/noexec": 0o100644},
+    )
+    secure = ScriptRunner(_config(), host=host)  # CONF has enable_script_security
+    lax = ScriptRunner(_config(), host=host)
+    lax.script_security = False
+    root = (0, 0)
+    assert secure.allowed(Script(("/bin/ok",)), root)
+    assert not secure.allowed(Script(("/bin/ww",)), root)
+    assert lax.allowed(Script(("/bin/ww",)), root)
+    assert not secure.allowed(Script(("/bin/noexec",)), root)
+    assert not secure.allowed(Script(("/bin/missing",)), root)
+
+    async def scenario() -> None:
+        secure.run(Script(("/bin/ww", "x")))
+        assert not secure._tasks
+
+    asyncio.run(scenario())
