@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from keepalived_py.adapters.addresses import LinkWatch, NetlinkAddresses
+from keepalived_py.adapters.addresses import LinkState, LinkWatch, NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocketV4, VrrpSocketV6, drain
 from keepalived_py.config.model import Config
@@ -32,6 +32,7 @@ from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
+from keepalived_py.runtime.vrrp_rx import Splitter, VridIndex
 from keepalived_py.runtime.vrrp_sync import SyncGroups
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.runtime.vrrp_vmac import VmacManager
@@ -100,6 +101,9 @@ class Listener:
     sock: VrrpSocketV4 | VrrpSocketV6
     family: int
     drivers: list[VrrpDriver] = field(default_factory=list)
+    # the receive fast path (runtime/vrrp_rx.py): same results as the codec, per packet cheaper
+    _index: VridIndex[VrrpDriver] = field(default_factory=VridIndex, repr=False)
+    _split: Splitter = field(default_factory=Splitter, repr=False)
 
     def on_readable(self) -> None:
         for item in drain(self.sock):
@@ -109,7 +113,7 @@ class Listener:
                 log.exception("error handling a VRRP packet on %s", self.sock.ifname)
 
     def _drivers_for(self, vrid: int, multicast: bool) -> list[VrrpDriver]:
-        found = [d for d in self.drivers if d.core.params.vrid == vrid]
+        found = self._index.get(self.drivers, vrid)
         if len(found) > 1:
             found = [d for d in found if d.core.params.unicast != multicast] or found
         return found
@@ -119,7 +123,7 @@ class Listener:
         dst: IpAddr
         if isinstance(item, ReceivedV4):
             try:
-                ip = packet.parse_ipv4_packet(item.packet)
+                ip = self._split.split_ipv4(item.packet)
             except packet.DecodeError:
                 return
             if ip.protocol == packet.IPPROTO_AH:
@@ -213,6 +217,8 @@ class VrrpDaemon:
         self._trackings: dict[str, InstanceTracking] = {}
         # instances kept in INIT until their weight-0 scripts have reported (as keepalived)
         self._deferred: set[str] = set()
+        # links_changed(): each interface's state read once per pass
+        self._link_cache: dict[str, LinkState | None] | None = None
         # vrrp_sync_groups: members move together (runtime/vrrp_sync.py)
         self.sync = SyncGroups(config, self.notifier)
 
@@ -334,8 +340,18 @@ class VrrpDaemon:
             return self.scripts.default_ids
         return self.scripts._ids(dataclasses.replace(script.script, user=script.user, group=script.group))
 
+    def _link(self, ifname: str) -> LinkState | None:
+        """An interface's state; within one links_changed() pass each interface is asked once
+        (not once per instance: a burst of VIP changes on 1,000 instances would block the loop)."""
+        cache = self._link_cache
+        if cache is None:
+            return self.netlink.link(ifname)
+        if ifname not in cache:
+            cache[ifname] = self.netlink.link(ifname)
+        return cache[ifname]
+
     def _link_up(self, ifname: str) -> bool:
-        link = self.netlink.link(ifname)
+        link = self._link(ifname)
         return link is not None and link.up and link.running
 
     def _faulty(self, driver: VrrpDriver) -> bool:
@@ -360,7 +376,7 @@ class VrrpDaemon:
             driver.path.src = found  # e.g. the IPv6 link-local address appeared
         if not self._tracks_primary.get(driver.name, True):
             return True
-        link = self.netlink.link(driver.ifname)
+        link = self._link(driver.ifname)
         return link is not None and link.up and link.running
 
     def _source_of(self, driver: VrrpDriver) -> IpAddr | None:
@@ -370,11 +386,15 @@ class VrrpDaemon:
 
     def links_changed(self) -> None:
         """Some link or address changed: tell each core whether its interface is usable."""
-        self.tracking.interfaces_changed(self._link_up)
-        for driver in self.drivers:
-            fault = self._faulty(driver)
-            if fault != driver.core.fault:
-                driver.set_fault(fault)
+        self._link_cache = {}
+        try:
+            self.tracking.interfaces_changed(self._link_up)
+            for driver in self.drivers:
+                fault = self._faulty(driver)
+                if fault != driver.core.fault:
+                    driver.set_fault(fault)
+        finally:
+            self._link_cache = None
 
     def release_leftovers(self) -> None:
         """keepalived removes its VIPs already present at start (left by a crash)."""
