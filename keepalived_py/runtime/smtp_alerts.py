@@ -105,14 +105,17 @@ class Mailer:
         weight_sum: int,
         init: bool = False,
         stopping: bool = False,
+        threshold: int | None = None,
     ) -> bool:
-        """The quorum of ``vs`` is now ``up`` (``init``: first verdict at start), or ``vs`` stops."""
+        """The quorum of ``vs`` is now ``up`` (``init``: first verdict at start), or ``vs`` stops;
+        ``threshold`` as ``check.health.QuorumChanged`` gives it (else computed as keepalived)."""
         if stopping and not vs.omega:
             return False
         if not alerts.virtual_server_smtp_enabled(vs.smtp_alert, self.gd):
             return False
         # keepalived's threshold is taken before the change: + hysteresis while the quorum was down
-        threshold = vs.quorum + vs.hysteresis if up or init else vs.quorum - vs.hysteresis
+        if threshold is None:
+            threshold = vs.quorum + vs.hysteresis if up or init else vs.quorum - vs.hysteresis
         alert = alerts.virtual_server_alert(
             vs.describe(),
             up,

@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 
 from keepalived_py.adapters.smtp import SmtpSender
+from keepalived_py.check.health import CheckerCore, CheckerTiming, PoolState, QuorumChanged, ServerChanged
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.notify import alerts
 from keepalived_py.notify.alerts import Alert
 from keepalived_py.runtime.smtp_alerts import Mailer
+from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from tests.configtest import parse_text
 from tests.smtp_sink import Sink, start_sink
 
@@ -339,7 +341,6 @@ def test_default_identity_from_the_host() -> None:
 
 def test_notifier_mails_instance_and_group_transitions() -> None:
     """runtime.vrrp_notify.Notifier: the mail comes after the scripts and the FIFO, once per state."""
-    from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 
     async def scenario() -> None:
         sink = await start_sink("127.0.0.1")
@@ -363,5 +364,66 @@ def test_notifier_mails_instance_and_group_transitions() -> None:
             "[LB1] VRRP Instance VI_1 - Entering BACKUP state",
             "[LB1] VRRP Instance VI_1 - Entering MASTER state",
         ]
+
+    run(scenario)
+
+
+def test_real_server_failure_from_the_health_core_mails() -> None:
+    """The checker side, ready for the checker process: a TCP_CHECK verdict in check.health's pool
+    (retries spent) gives the real server DOWN and quorum lost mails, then UP and gained."""
+
+    async def scenario() -> None:
+        sink = await start_sink("127.0.0.1")
+        config = _config(sink.port)
+        vs = config.lvs.virtual_servers[0]
+        rs = vs.real_servers[0]
+        mailer = Mailer(config, sender=_sender(config.global_defs))
+        mailer.start()
+        pool = PoolState(vs)
+        pool.start()
+        checker = CheckerCore(CheckerTiming(delay_loop_us=5_000_000, retry=1), alpha=False)
+        checker.start(0, 0.0)
+
+        def attempt(success: bool, now: int) -> None:
+            outcome = checker.result(success, now)
+            if outcome.verdict is None:
+                return
+            was_alive = pool.servers[rs.address].alive
+            for event in pool.checker_verdict(rs.address, 0, outcome.verdict):
+                if isinstance(event, ServerChanged):
+                    mailer.real_server(
+                        vs, rs, kind="TCP_CHECK", up=event.alive, was_alive=was_alive, alive=event.alive
+                    )
+                elif isinstance(event, QuorumChanged):
+                    mailer.virtual_server_quorum(
+                        vs,
+                        up=event.up,
+                        init=event.init,
+                        threshold=event.threshold,
+                        weight_sum=event.weight_sum,
+                    )
+
+        attempt(True, 1_000_000)  # first success: the server was up already, no mail
+        attempt(False, 6_000_000)  # a failure, one retry left
+        attempt(False, 7_000_000)  # retries spent: DOWN, quorum lost
+        attempt(True, 12_000_000)  # UP again, quorum gained
+        await _until(lambda: len(sink.mails) == 4)
+        await mailer.stop()
+        await sink.close()
+        got = [(m.headers()["Subject"], m.body()) for m in sink.mails]
+        assert sorted(got) == sorted(
+            [
+                (
+                    "[LB1] Realserver [192.0.2.10]:tcp:80 of virtual server [192.0.2.1]:tcp:80 - DOWN",
+                    "=> TCP CHECK failed on service <=\r\n\r\n",
+                ),
+                ("[LB1] Virtualserver [192.0.2.1]:tcp:80 - DOWN", "=> Lost quorum 2+1=1 <= 0 <=\r\n\r\n"),
+                (
+                    "[LB1] Realserver [192.0.2.10]:tcp:80 of virtual server [192.0.2.1]:tcp:80 - UP",
+                    "=> TCP CHECK succeed on service <=\r\n\r\n",
+                ),
+                ("[LB1] Virtualserver [192.0.2.1]:tcp:80 - UP", "=> Gained quorum 2+1=3 <= 3 <=\r\n\r\n"),
+            ]
+        )
 
     run(scenario)
