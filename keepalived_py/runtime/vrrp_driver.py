@@ -272,8 +272,6 @@ class VrrpDriver:
     def _execute(self, action: Action) -> None:
         if isinstance(action, SendAdvert):
             self.path.send(action.adv)
-            if action.adv.priority == 0 and self.detail:
-                log.info("(%s) sent 0 priority", self.name)
         elif isinstance(action, Log):
             if self.detail or not action.detail:
                 log.info("%s", action.message)

@@ -529,6 +529,8 @@ class VrrpCore:
         if adv_f:
             self._send_adv(PRIO_STOP)
             self.counters.pri_zero_sent += 1
+            # only here: the other priority-0 adverts (leaving for FAULT) are not logged
+            self._log("sent 0 priority", detail=True)
         if self.vipset:
             self._emit(RemoveAddresses(self.params.vips, self.params.evips))
             self.vipset = False

@@ -5,7 +5,8 @@ against the same keepalived 2.2.7 peer (n2).  The lines the node under test logs
 instance (``(VI_1) ...``) are normalised (timestamps, the addresses of n1 / n2, numbers of
 microseconds in timers) and the two sets must be equal.  Scenarios: start-up election, the master
 killed, priority-0 handover, preemption, a master receiving lower priority and priority 0,
-wrong password, wrong advert interval, a VIP missing from the master's adverts.
+wrong password, wrong auth type, wrong advert interval, a VIP missing from the master's adverts,
+a wrong VIP count, VRRPv3 interval adoption and preempt_delay.
 """
 
 from __future__ import annotations
@@ -172,6 +173,46 @@ def scenario_missing_vip(lab: Lab, daemon: str) -> Run:
     return run
 
 
+def scenario_auth_type(lab: Lab, daemon: str) -> Run:
+    _peer(lab, vrrp_config(priority=150))
+    lab.wait_holders(VIP, lambda h: h == [2], timeout=10, what="peer master")
+    run = _start(lab, daemon, vrrp_config(priority=100, extra=PASS.format("mine")))
+    lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=10, what="n1 ignores the peer")
+    run.wait_line("(VI_1) received a 0 auth, expecting 1!")
+    return run
+
+
+def scenario_vip_count(lab: Lab, daemon: str) -> Run:
+    _peer(lab, vrrp_config(priority=150, vips=(f"{VIP}/24", "192.0.2.101/24")))
+    lab.wait_holders("192.0.2.101", lambda h: h == [2], timeout=10, what="peer master")
+    run = _start(lab, daemon, vrrp_config(priority=100))
+    lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=10, what="n1 ignores the peer")
+    run.wait_line("(VI_1) received an unexpected ip number count 2, expected 1!")
+    return run
+
+
+def scenario_v3_interval(lab: Lab, daemon: str) -> Run:
+    """VRRPv3: the master's 0.5 s interval is adopted by the backup, which goes back to its own
+    1 s when it becomes master."""
+    peer = _peer(lab, vrrp_config(priority=150, version=3, advert_int="0.5"))
+    lab.wait_holders(VIP, lambda h: h == [2], timeout=10, what="peer master")
+    run = _start(lab, daemon, vrrp_config(priority=100, version=3))
+    run.wait_line("(VI_1) advertisement interval updated from 1000ms to 500ms by master")
+    peer.stop()
+    lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="n1 takes over")
+    run.wait_line("(VI_1) changing advert interval from 500ms to locally configured 1000ms")
+    return run
+
+
+def scenario_preempt_delay(lab: Lab, daemon: str) -> Run:
+    _peer(lab, vrrp_config(priority=100))
+    lab.wait_holders(VIP, lambda h: h == [2], timeout=10, what="peer master")
+    run = _start(lab, daemon, vrrp_config(priority=150, extra="preempt_delay 2"))
+    run.wait_line("(VI_1) start preempt delay (2.000000)")
+    lab.wait_holders(VIP, lambda h: h == [1], timeout=15, what="n1 preempts after the delay")
+    return run
+
+
 SCENARIOS: dict[str, Callable[[Lab, str], Run]] = {
     "startup-election": scenario_startup_election,
     "master-killed": scenario_master_killed,
@@ -181,6 +222,10 @@ SCENARIOS: dict[str, Callable[[Lab, str], Run]] = {
     "wrong-password": scenario_wrong_password,
     "wrong-interval": scenario_wrong_interval,
     "missing-vip": scenario_missing_vip,
+    "auth-type": scenario_auth_type,
+    "vip-count": scenario_vip_count,
+    "v3-interval": scenario_v3_interval,
+    "preempt-delay": scenario_preempt_delay,
 }
 
 

@@ -477,6 +477,7 @@ def test_master_fault_sends_priority_zero_twice() -> None:
         Log("(VI_1) Entering FAULT STATE"),
         SendAdvert(adv(0)),
         SendAdvert(adv(0)),
+        Log("(VI_1) sent 0 priority", detail=True),
         RemoveAddresses((VIP,), ()),
         StateChanged(State.MASTER, State.FAULT, Reason.FAULT),
         Notify("FAULT", 100),
@@ -521,6 +522,7 @@ def test_shutdown() -> None:
     core.shutdown(T0 + 4)
     assert core.drain() == [
         SendAdvert(adv(0)),
+        Log("(VI_1) sent 0 priority", detail=True),
         RemoveAddresses((VIP,), ()),
         StateChanged(State.MASTER, State.STOP, Reason.SHUTDOWN),
         Notify("STOP", 100),
