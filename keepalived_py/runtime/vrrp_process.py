@@ -376,8 +376,12 @@ class VrrpDaemon:
             driver.path.src = found  # e.g. the IPv6 link-local address appeared
         if not self._tracks_primary.get(driver.name, True):
             return True
-        link = self._link(driver.ifname)
-        return link is not None and link.up and link.running
+        # with use_vmac the VMAC must be up too (keepalived tracks both)
+        for ifname in {driver.ifname, driver.vip_ifname}:
+            link = self._link(ifname)
+            if link is None or not (link.up and link.running):
+                return False
+        return True
 
     def _source_of(self, driver: VrrpDriver) -> IpAddr | None:
         if driver.path.src.version == 6:
@@ -386,6 +390,7 @@ class VrrpDaemon:
 
     def links_changed(self) -> None:
         """Some link or address changed: tell each core whether its interface is usable."""
+        self._recreate_vmacs()
         self._link_cache = {}
         try:
             self.tracking.interfaces_changed(self._link_up)
@@ -395,6 +400,25 @@ class VrrpDaemon:
                     driver.set_fault(fault)
         finally:
             self._link_cache = None
+
+    def _recreate_vmacs(self) -> None:
+        """A deleted VMAC is made again at once (as keepalived); its sockets are opened anew."""
+        for name in self.vmacs.recreate_missing(self._instances, detail=self.opts.log_detail):
+            self.garp.forget(name)
+            for key, old in list(self.listeners.items()):
+                if key[1] != name or not old.drivers:
+                    continue
+                old.sock.close()
+                del self.listeners[key]
+                new = self._listener(key[0], name, self._instances[old.drivers[0].name], key[2])
+                new.drivers.extend(old.drivers)
+                for driver in old.drivers:
+                    driver.path.sock = new.sock
+            # the VIPs went with the old link: through FAULT, as keepalived (links_changed then
+            # finds the new VMAC up)
+            for driver in self.drivers:
+                if driver.vip_ifname == name and not driver.core.fault:
+                    driver.set_fault(True)
 
     def release_leftovers(self) -> None:
         """keepalived removes its VIPs already present at start (left by a crash)."""

@@ -331,3 +331,30 @@ def test_vmac_ipv6_interop(make_lab: Callable[..., Lab]) -> None:
     wait_until(lambda: n2.holds(VIP6, VMAC), timeout=15, what=f"keepalived takes over\n{the_lab.logs()}")
     _stop(ka)
     _gone(n2)
+
+
+def _down_and_deleted(the_lab: Lab, start: Callable[[Node, str], Proc]) -> str:
+    node = the_lab.node(1)
+    proc = start(node, _config(node, 150))
+    _on_vmac(the_lab, [1], "master on its VMAC")
+    first = vmac_link(node)
+    node.run(["ip", "link", "set", VMAC, "down"], check=True)
+    wait_until(lambda: not node.holds(VIP, VMAC), timeout=5, what=f"FAULT: VIP released\n{the_lab.logs()}")
+    node.run(["ip", "link", "set", VMAC, "up"], check=True)
+    _on_vmac(the_lab, [1], "master again once the VMAC is up")
+    node.run(["ip", "link", "del", VMAC], check=True)
+    # made again at once, and the instance comes back through FAULT and BACKUP to MASTER
+    _on_vmac(the_lab, [1], "master on a new VMAC")
+    assert vmac_link(node) == first
+    _stop(proc)
+    _gone(node)
+    return proc.output()
+
+
+@pytest.mark.parametrize("daemon", ["keepalived-py", "keepalived"])
+def test_vmac_down_is_fault_and_a_deleted_vmac_comes_back(make_lab: Callable[..., Lab], daemon: str) -> None:
+    if daemon == "keepalived":
+        _needs_keepalived()
+    log = _down_and_deleted(make_lab(1), start_kpy if daemon == "keepalived-py" else start_keepalived)
+    assert log.count("Success creating VMAC interface vrrp.51") == 2
+    assert "Entering FAULT STATE" in log
