@@ -18,8 +18,10 @@ functions decide.  Facts from keepalived 2.2.7 (``vrrp/vrrp.c``, ``vrrp_vmac.c``
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from keepalived_py.config.model.ip import IpAddress
 
 IFNAMSIZ = 16  # the kernel's limit, terminating NUL included
 DEFAULT_PREFIX = "vrrp"
@@ -198,3 +200,17 @@ def rp_filter_restore(
         if interfaces_now.get(ifname) == saved.all_value:
             writes.append(SysctlWrite(ifname, "rp_filter", value))
     return RpFilterPlan(tuple(writes), tuple(logs))
+
+
+def place_addresses(
+    entries: Iterable[IpAddress], *, interface: str, family: int, vmac: str
+) -> tuple[IpAddress, ...]:
+    """Where keepalived puts a use_vmac instance's VIPs and eVIPs: those of the instance's family
+    with no ``dev`` or with the instance's interface go on the VMAC; an address of the other
+    family with no ``dev`` stays on the interface; any other ``dev`` is kept."""
+    placed = []
+    for entry in entries:
+        if entry.dev is None or entry.dev == interface:
+            entry = replace(entry, dev=vmac if entry.family == family else interface)
+        placed.append(entry)
+    return tuple(placed)

@@ -144,3 +144,19 @@ def test_rp_filter_restore_leaves_what_others_changed() -> None:
     saved = RpFilterSaved(2, 1, {"eth0": 0})
     back = rp_filter_restore(saved, 1, 0, {"eth0": 1})
     assert back.writes == () and back.logs == ()
+
+
+def test_place_addresses() -> None:
+    from keepalived_py.config.model.ip import IpAddress
+    from keepalived_py.vrrp.vmac_names import place_addresses
+
+    entries = (
+        IpAddress("192.0.2.100", 24, 4),
+        IpAddress("192.0.2.101", 24, 4, dev="eth0"),
+        IpAddress("192.0.2.102", 24, 4, dev="eth1"),
+        IpAddress("2001:db8::100", 64, 6),
+        IpAddress("2001:db8::101", 64, 6, dev="eth0"),
+    )
+    placed = place_addresses(entries, interface="eth0", family=4, vmac="vrrp.51")
+    assert [e.dev for e in placed] == ["vrrp.51", "vrrp.51", "eth1", "eth0", "eth0"]
+    assert [e.address for e in placed] == [e.address for e in entries]
