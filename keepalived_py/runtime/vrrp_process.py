@@ -29,6 +29,7 @@ from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocke
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
+from keepalived_py.runtime import vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
@@ -59,7 +60,16 @@ def _counter(exc: packet.DecodeError) -> str | None:
 SIG_STATS_CLEAR: int = signal.SIGRTMAX - 1
 
 
-HANDLED_SIGNALS: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR2)
+# SIGRTMIN+2: keepalived's JSON dump signal
+SIG_JSON: int = signal.SIGRTMIN + 2
+HANDLED_SIGNALS: tuple[int, ...] = (
+    signal.SIGTERM,
+    signal.SIGINT,
+    signal.SIGHUP,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    SIG_JSON,
+)
 
 
 def tmp_dir() -> str:
@@ -101,6 +111,8 @@ class Listener:
     sock: VrrpSocketV4 | VrrpSocketV6
     family: int
     drivers: list[VrrpDriver] = field(default_factory=list)
+    # global log_unknown_vrids: say so when an advert is for no instance of ours
+    log_unknown_vrids: bool = False
     # the receive fast path (runtime/vrrp_rx.py): same results as the codec, per packet cheaper
     _index: VridIndex[VrrpDriver] = field(default_factory=VridIndex, repr=False)
     _split: Splitter = field(default_factory=Splitter, repr=False)
@@ -143,6 +155,10 @@ class Listener:
         multicast = dst.is_multicast
         drivers = self._drivers_for(payload[1], multicast)
         if not drivers:
+            if self.log_unknown_vrids:
+                log.info(
+                    "Unknown VRID(%d) received on interface(%s). ignoring...", payload[1], self.sock.ifname
+                )
             return
         for driver in drivers:
             # Decoded per instance: the old unicast VRRPv3 checksum is a per-instance mode.
@@ -236,7 +252,7 @@ class VrrpDaemon:
             else:
                 group6 = ipaddress.IPv6Address(inst.mcast_dst_ip or gd.vrrp_mcast_group6)
                 sock = VrrpSocketV6(ifname, group=group6, unicast_hops=inst.unicast_ttl or 255)
-            found = Listener(sock, family)
+            found = Listener(sock, family, log_unknown_vrids=gd.log_unknown_vrids)
             sock.attach(self.loop, found.on_readable)
             self.listeners[key] = found
         return found
@@ -468,6 +484,9 @@ class VrrpDaemon:
             self.loop.add_signal_handler(sig, self.stop.set)
         self.loop.add_signal_handler(signal.SIGHUP, self._reload_requested)
         self.loop.add_signal_handler(signal.SIGUSR2, self.write_stats)
+        # SIGUSR1 / SIGRTMIN+2: keepalived.data / keepalived.json (runtime/vrrp_dumps.py)
+        self.loop.add_signal_handler(signal.SIGUSR1, vrrp_dumps.write_data, self)
+        self.loop.add_signal_handler(SIG_JSON, vrrp_dumps.write_json, self)
         self.loop.add_signal_handler(SIG_STATS_CLEAR, self.write_stats, True)
         try:
             # the notify FIFOs exist (and their scripts run) before any instance starts

@@ -6,7 +6,7 @@ instance (``(VI_1) ...``) are normalised (timestamps, the addresses of n1 / n2, 
 microseconds in timers) and the two sets must be equal.  Scenarios: start-up election, the master
 killed, priority-0 handover, preemption, a master receiving lower priority and priority 0,
 wrong password, wrong auth type, wrong advert interval, a VIP missing from the master's adverts,
-a wrong VIP count, VRRPv3 interval adoption and preempt_delay.
+a wrong VIP count, VRRPv3 interval adoption, preempt_delay and log_unknown_vrids.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ def _need_keepalived() -> None:
 
 
 def normalise(text: str, me: Node, peer: Node) -> set[str]:
-    """The ``(VI_1)`` lines of a log, with n1 / n2 as ME / PEER."""
+    """The ``(VI_1)`` and ``Unknown VRID`` lines of a log, with n1 / n2 as ME / PEER."""
     out: set[str] = set()
     for raw in text.splitlines():
         line = re.sub(r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: ", "", raw.strip())
-        if not line.startswith("(VI_1)"):
+        if not line.startswith(("(VI_1)", "Unknown VRID(")):
             continue
         if any(p.search(line) for p in IGNORED):
             continue
@@ -213,6 +213,14 @@ def scenario_preempt_delay(lab: Lab, daemon: str) -> Run:
     return run
 
 
+def scenario_unknown_vrid(lab: Lab, daemon: str) -> Run:
+    _peer(lab, vrrp_config(priority=150, vrid=52, vips=("192.0.2.101/24",)))
+    lab.wait_holders("192.0.2.101", lambda h: h == [2], timeout=10, what="peer master")
+    run = _start(lab, daemon, vrrp_config(priority=100, global_extra="log_unknown_vrids"))
+    run.wait_line("Unknown VRID(52) received on interface(eth0). ignoring...")
+    return run
+
+
 SCENARIOS: dict[str, Callable[[Lab, str], Run]] = {
     "startup-election": scenario_startup_election,
     "master-killed": scenario_master_killed,
@@ -226,6 +234,7 @@ SCENARIOS: dict[str, Callable[[Lab, str], Run]] = {
     "vip-count": scenario_vip_count,
     "v3-interval": scenario_v3_interval,
     "preempt-delay": scenario_preempt_delay,
+    "unknown-vrid": scenario_unknown_vrid,
 }
 
 

@@ -1230,7 +1230,7 @@ def _global_defs_keywords() -> list[Keyword]:
             60 * TIMER_HZ,
             "The vrrp_startup_delay is very large - {value} seconds",
         ),
-        flag_kw("log_unknown_vrids", "log_unknown_vrids"),
+        supported(flag_kw("log_unknown_vrids", "log_unknown_vrids")),
         prefix_kw("vmac_prefix", "vmac_prefix", "vmac"),
         prefix_kw("vmac_addr_prefix", "vmac_addr_prefix", "vmac_addr"),
         kw("umask", _umask),
