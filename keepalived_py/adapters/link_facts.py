@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyroute2 import IPRoute
@@ -22,7 +23,15 @@ class LinkFacts:
 
 
 def read_links() -> list[LinkFacts]:
-    """All links, in index order, with their IPv4 addresses and IPv6 link-local addresses."""
+    """All links, in index order, with their IPv4 addresses and IPv6 link-local addresses.
+
+    pyroute2's synchronous IPRoute runs its own event loop, which it cannot do inside a running
+    one: the request is made from a short-lived thread (a dump is rare and small)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-facts") as pool:
+        return pool.submit(_read_links).result()
+
+
+def _read_links() -> list[LinkFacts]:
     with IPRoute() as ipr:
         links = ipr.get_links()
         addrs = ipr.get_addr()

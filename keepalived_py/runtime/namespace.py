@@ -95,3 +95,13 @@ def remove_pid_dir(paths: PidPaths) -> None:
                 os.rmdir(directory)
             except OSError:
                 break
+
+
+def dump_file_name(name: str, *, namespace: str | None, instance: str | None) -> str:
+    """keepalived's open_dump_file: ``keepalived.data`` becomes ``keepalived.NS_INSTANCE.data``
+    for a daemon in a namespace or a named instance, so that several can dump in one $TMPDIR."""
+    if not namespace and not instance:
+        return name
+    base, dot, ext = name.rpartition(".")
+    tag = "_".join(part for part in (namespace, instance) if part)
+    return f"{base}.{tag}{dot}{ext}"

@@ -206,7 +206,7 @@ class Supervisor:
 
     def _relay(self, sig: int) -> None:
         if sig == signal.SIGUSR1 and self.config is not None:
-            write_parent_data(self.config)
+            write_parent_data(self.config, self.opts.namespace)
         for child in self.children:
             if child.pid and (child.name == "VRRP" or sig in (signal.SIGHUP, signal.SIGUSR1)):
                 with contextlib.suppress(ProcessLookupError):
@@ -288,15 +288,17 @@ class Supervisor:
                 os.close(fd)
 
 
-def write_parent_data(config: Config) -> None:
+def write_parent_data(config: Config, namespace: str | None) -> None:
     """SIGUSR1 in the parent: ``$TMPDIR/keepalived_parent.data`` (its global definitions)."""
     from keepalived_py.adapters.host import SystemHost
     from keepalived_py.config.dump import parent_data_lines
+    from keepalived_py.runtime.namespace import dump_file_name
     from keepalived_py.runtime.vrrp_process import tmp_dir
 
-    path = os.path.join(tmp_dir(), "keepalived_parent.data")
+    name = dump_file_name("keepalived_parent.data", namespace=namespace, instance=config.global_defs.instance)
+    path = os.path.join(tmp_dir(), name)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("".join(line + "\n" for line in parent_data_lines(config, SystemHost())))
     except OSError as exc:

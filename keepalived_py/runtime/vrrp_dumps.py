@@ -175,7 +175,7 @@ def _write(name: str, text: str) -> None:
 
     path = os.path.join(tmp_dir(), name)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as exc:
@@ -185,9 +185,12 @@ def _write(name: str, text: str) -> None:
 def write_data(daemon: VrrpDaemon) -> None:
     """SIGUSR1: ``$TMPDIR/keepalived.data``."""
     from keepalived_py.adapters.host import SystemHost
+    from keepalived_py.runtime.namespace import dump_file_name
 
     lines = vrrp_data_lines(daemon.config, vrrp_runtime(daemon), SystemHost())
-    _write("keepalived.data", "".join(line + "\n" for line in lines))
+    gd = daemon.config.global_defs
+    name = dump_file_name("keepalived.data", namespace=daemon.opts.namespace, instance=gd.instance)
+    _write(name, "".join(line + "\n" for line in lines))
 
 
 def write_json(daemon: VrrpDaemon) -> None:

@@ -89,7 +89,9 @@ def start_kpy_argv(node: Node, config: str, *, detail: bool = True) -> list[str]
     return argv
 
 
-def start_keepalived(node: Node, config: str, *, detail: bool = True) -> Proc:
+def start_keepalived(
+    node: Node, config: str, *, detail: bool = True, env: dict[str, str] | None = None
+) -> Proc:
     argv = [
         KEEPALIVED,
         "-P",
@@ -107,4 +109,4 @@ def start_keepalived(node: Node, config: str, *, detail: bool = True) -> Proc:
     ]
     if detail:
         argv.append("-D")
-    return node.start(argv, label="keepalived")
+    return node.start(argv, env=env, label="keepalived")

@@ -40,3 +40,14 @@ def test_pid_paths_as_keepalived_names_them() -> None:
     assert ns.directory == "/run/keepalived/blue"
     assert syslog_ident("Keepalived_vrrp", namespace="blue", instance="i1") == "Keepalived_vrrp_blue_i1"
     assert syslog_ident("Keepalived", namespace=None, instance=None) == "Keepalived"
+
+
+def test_dump_file_names_carry_namespace_and_instance() -> None:
+    from keepalived_py.runtime.namespace import dump_file_name
+
+    assert dump_file_name("keepalived.data", namespace=None, instance=None) == "keepalived.data"
+    assert dump_file_name("keepalived.data", namespace="blue", instance=None) == "keepalived.blue.data"
+    assert dump_file_name("keepalived_parent.data", namespace="blue", instance="i1") == (
+        "keepalived_parent.blue_i1.data"
+    )
+    assert dump_file_name("keepalived.data", namespace=None, instance="i1") == "keepalived.i1.data"
