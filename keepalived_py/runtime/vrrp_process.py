@@ -43,6 +43,7 @@ from keepalived_py.vrrp.garp_pacing import Pacing, pacing_table
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
 from keepalived_py.vrrp.tracking import InstanceTracking
+from keepalived_py.vrrp.vmac_names import place_addresses
 
 if TYPE_CHECKING:
     from keepalived_py.cli import RuntimeOptions
@@ -319,7 +320,14 @@ class VrrpDaemon:
                 netlink=self.netlink,
                 garp=self.garp,
                 gratuitous=self.gratuitous,
-                addresses=(*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
+                addresses=place_addresses(
+                    (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
+                    interface=ifname,
+                    family=inst.family or 4,
+                    vmac=vmac,
+                )
+                if vmac
+                else (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
                 routes=inst.virtual_routes,
                 rules=inst.virtual_rules,
                 detail=self.opts.log_detail,

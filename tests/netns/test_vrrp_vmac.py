@@ -358,3 +358,30 @@ def test_vmac_down_is_fault_and_a_deleted_vmac_comes_back(make_lab: Callable[...
     log = _down_and_deleted(make_lab(1), start_kpy if daemon == "keepalived-py" else start_keepalived)
     assert log.count("Success creating VMAC interface vrrp.51") == 2
     assert "Entering FAULT STATE" in log
+
+
+def _placement(the_lab: Lab, start: Callable[[Node, str], Proc]) -> list[tuple[str, str]]:
+    node = the_lab.node(1)
+    extra = "use_vmac\nvirtual_ipaddress_excluded {\n2001:db8::100/64\n}"
+    text = vrrp_config(priority=150, vrid=VRID, vips=(f"{VIP}/24", "192.0.2.101/24 dev eth0"), extra=extra)
+    proc = start(node, write_config(node, text, "placement.conf"))
+    wanted = {"192.0.2.100", "192.0.2.101", "2001:db8::100"}
+
+    def placed() -> list[tuple[str, str]] | None:
+        found = sorted((dev, a) for dev in ("eth0", VMAC) for a in node.addresses(dev) if a in wanted)
+        return found if len(found) == 3 else None
+
+    found = wait_until(placed, timeout=15, what=f"VIPs and eVIP set\n{the_lab.logs()}")
+    _stop(proc)
+    _gone(node)
+    assert found is not None
+    return found
+
+
+def test_vmac_vip_placement_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    """VIPs of the instance's family go on the VMAC even with ``dev <its interface>``; an eVIP of
+    the other family stays on the interface."""
+    ours = _placement(make_lab(1), start_kpy)
+    assert ours == [("eth0", "2001:db8::100"), (VMAC, "192.0.2.100"), (VMAC, "192.0.2.101")]
+    _needs_keepalived()
+    assert _placement(make_lab(1), start_keepalived) == ours
