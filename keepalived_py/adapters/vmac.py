@@ -93,6 +93,13 @@ class VmacLinks:
         except NetlinkError:
             return []
 
+    def index(self, ifname: str) -> int | None:
+        """The ifindex of ``ifname`` (one ioctl, no netlink: cheap enough for every link event)."""
+        try:
+            return socket.if_nametoindex(ifname)
+        except OSError:
+            return None
+
     def get(self, ifname: str) -> LinkInfo | None:
         try:
             index = socket.if_nametoindex(ifname)

@@ -156,9 +156,9 @@ class VmacManager:
         interface exists).  Returns the names made again: their sockets must be opened anew."""
         done = []
         for vmac in self.vmacs:
-            link = self.links.get(vmac.name)
-            if link is not None and link.ifindex == vmac.ifindex:
+            if self.links.index(vmac.name) == vmac.ifindex:
                 continue
+            link = self.links.get(vmac.name)
             inst = instances.get(vmac.instance)
             base = self.links.get(vmac.base)
             if inst is None or base is None:

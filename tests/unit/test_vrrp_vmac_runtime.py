@@ -46,6 +46,10 @@ class FakeLinks:
     def get(self, ifname: str) -> LinkInfo | None:
         return self.by_name.get(ifname)
 
+    def index(self, ifname: str) -> int | None:
+        found = self.by_name.get(ifname)
+        return found.ifindex if found else None
+
     def _index(self, index: int) -> LinkInfo:
         return next(i for i in self.by_name.values() if i.ifindex == index)
 
