@@ -23,8 +23,9 @@ from keepalived_py.adapters.garp import GarpSender
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model.ip import IpAddress, Route, Rule
 from keepalived_py.runtime.gratuitous import Gratuitous
+from keepalived_py.runtime.vrrp_rx import AdvertMemo
 from keepalived_py.vrrp import packet
-from keepalived_py.vrrp.checksum_compat import SWITCH_MESSAGE, UnicastChecksum
+from keepalived_py.vrrp.checksum_compat import SWITCH_MESSAGE, ChecksumMode, UnicastChecksum
 from keepalived_py.vrrp.instance import (
     Action,
     AddAddresses,
@@ -150,6 +151,8 @@ class VrrpDriver:
         self.rules = tuple(rules)
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
+        # the adverts last decoded for this instance (runtime/vrrp_rx.py)
+        self._adverts = AdvertMemo(limit=4)
         self.history: list[StateChanged] = []
         # wall-clock time of the last state change, for the data and JSON dumps
         self.last_transition = time.time()
@@ -170,17 +173,22 @@ class VrrpDriver:
 
     def receive(self, adv: packet.Advertisement, *, src: IpAddr, ttl: int | None, multicast: bool) -> None:
         prev = self.core.state
-        with self._guard("receive"):
+        try:  # _guard() spelt out: this runs for every advert received
             self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
+        except Exception:
+            log.exception("(%s) internal error in the VRRP core (%s)", self.name, "receive")
+            self._failed = True
         self._run()
         self._input_done(prev)
 
     def decode(self, data: bytes, *, src: IpAddr, dst: IpAddr, family: int) -> packet.Advertisement:
         """Decode an advert for this instance (its checksum rule); raises packet.DecodeError."""
         try:
-            if self.path.checksum is None:
-                return packet.decode(data, src=src, dst=dst, family=family)
-            adv, switched = self.path.checksum.decode(data, src=src, dst=dst, family=family)
+            checksum = self.path.checksum
+            if checksum is None or (checksum.mode is ChecksumMode.NONE and not checksum.unicast):
+                # the plain codec (no checksum switch can happen): a master repeats the same bytes
+                return self._adverts.decode(data, src=src, dst=dst, family=family)
+            adv, switched = checksum.decode(data, src=src, dst=dst, family=family)
         except packet.DecodeError as exc:
             if exc.reason is packet.DecodeReason.CHECKSUM and family == packet.AF_INET:
                 # keepalived: "Invalid VRRPv2 checksum" / "Invalid VRRPv3 checksum" (IPv6: the kernel's)
@@ -222,8 +230,13 @@ class VrrpDriver:
         self._cancel()
 
     def _on_timer(self) -> None:
+        armed = self._deadline
         self._timer = None
         self._deadline = None
+        due = self.core.get_timer()
+        if due is not None and armed is not None and due > armed:
+            self._arm()  # the core's deadline moved later since this timer was set (see _arm)
+            return
         prev = self.core.state
         with self._guard("timer"):
             self.core.handle_timer(self.loop.time())
@@ -262,6 +275,16 @@ class VrrpDriver:
             self._failed = False
             if deadline is not None and deadline <= self.loop.time():
                 deadline = self.loop.time() + RETRY_AFTER_ERROR
+        elif (
+            deadline is not None
+            and self._timer is not None
+            and self._deadline is not None
+            and deadline > self._deadline
+        ):
+            # Later than the armed timer (a backup hearing its master, every advert): that timer
+            # re-arms for the new deadline when it fires, without calling the core; cheaper than
+            # cancelling and scheduling a handle for every advert.
+            return
         if deadline == self._deadline and self._timer is not None:
             return
         self._cancel()
