@@ -61,6 +61,7 @@ KPY = "keepalived-py"
 KPY_SCRIPT = REPO / ".venv" / "bin" / "keepalived-py"
 PRIORITIES = (150, 100)
 VIP_BLOCKS = ("198.51.100", "203.0.113")
+PROFILE_FROM_START = False
 ENTERING = re.compile(rb"Entering (\w+) STATE")
 
 
@@ -221,7 +222,9 @@ def _start(kind: str, node: Node, conf: str, profile: str | None = None) -> Proc
     argv = start_kpy_argv(node, conf, detail=False)
     if profile:
         out = os.path.join(profile, f"{node.name}.prof")
-        argv = [sys.executable, str(REPO / "benchmarks" / "profile_kpy.py"), out, "--", *argv[3:]]
+        script = str(REPO / "benchmarks" / "profile_kpy.py")
+        when = [] if PROFILE_FROM_START else ["--on-signal"]
+        argv = [sys.executable, script, out, *when, "--", *argv[3:]]
     elif KPY_SCRIPT.exists():
         argv = [str(KPY_SCRIPT), *argv[3:]]
     return node.start(argv, label="keepalived-py")
@@ -271,6 +274,10 @@ def run(
         offsets = [os.path.getsize(p.log_path) for p in procs]
         ticks = [cpu_ticks(t) for t in trees]
         rss = [rss_kib(t) for t in trees]
+        if profile and kind == KPY and not PROFILE_FROM_START:
+            for pid in (pid for tree in trees for pid in tree):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGALRM)  # profile_kpy.py starts profiling
         w0 = time.monotonic()
         next_rss = w0
         while time.monotonic() - w0 < duration:
@@ -372,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--profile", metavar="DIR", help="run keepalived-py under cProfile, n1.prof/n2.prof in DIR"
     )
+    ap.add_argument("--profile-start", action="store_true", help="with --profile: from start-up on")
     ap.add_argument("--logs", action="store_true", help="print the daemons' last log lines")
     args = ap.parse_args(argv)
     for reason in (root_available(), keepalived_available()):
@@ -379,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"scale.py: {reason}", file=sys.stderr)
             return 2
     duration = 30.0 if args.quick else args.duration
+    global PROFILE_FROM_START
+    PROFILE_FROM_START = args.profile_start
     signal.signal(signal.SIGTERM, _on_sigterm)
     ka_version = subprocess.run(["keepalived", "--version"], capture_output=True, text=True).stderr.split(
         "\n"
