@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from keepalived_py.adapters.addresses import NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
+from keepalived_py.adapters.vip_filter import InstanceFilter
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model.ip import IpAddress, Route, Rule
 from keepalived_py.runtime.gratuitous import Gratuitous
@@ -158,6 +159,8 @@ class VrrpDriver:
         self.last_transition = time.time()
         # -V / --dont-release-vrrp: leave the addresses in place when stopping.
         self.keep_addresses = False
+        # accept mode's nftables drop rules, for an instance that needs them (runtime/vrrp_firewall.py)
+        self.firewall: InstanceFilter | None = None
         self._stopping = False
         self._failed = False
 
@@ -302,7 +305,9 @@ class VrrpDriver:
             self.history.append(action)
             self.last_transition = time.time()
         elif isinstance(action, AddAddresses):
-            # keepalived's order: VIPs, eVIPs, routes, rules; removal in the reverse order
+            # keepalived's order: drop rules, VIPs, eVIPs, routes, rules; removal in the reverse order
+            if self.firewall is not None:
+                self.firewall.add()
             self._addresses(action.vips, add=True, kind="")
             self._addresses(action.evips, add=True, kind="E-")
             self._routes_rules(add=True)
@@ -313,6 +318,8 @@ class VrrpDriver:
             self._routes_rules(add=False)
             self._addresses(action.vips, add=False, kind="")
             self._addresses(action.evips, add=False, kind="E-")
+            if self.firewall is not None:
+                self.firewall.remove()
         elif isinstance(action, SendGratuitous):
             self._gratuitous(action)
         elif isinstance(action, Notify) and self.on_notify is not None:

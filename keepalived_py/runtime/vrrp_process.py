@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from keepalived_py.adapters.addresses import LinkState, LinkWatch, NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
+from keepalived_py.adapters.vip_filter import VipFilter
 from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocketV4, VrrpSocketV6, drain
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
@@ -32,6 +33,7 @@ from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime import vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
+from keepalived_py.runtime.vrrp_firewall import attach_firewall, close_firewall
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
 from keepalived_py.runtime.vrrp_rx import Splitter, VridIndex
 from keepalived_py.runtime.vrrp_sync import SyncGroups
@@ -238,6 +240,8 @@ class VrrpDaemon:
         self._link_cache: dict[str, LinkState | None] | None = None
         # vrrp_sync_groups: members move together (runtime/vrrp_sync.py)
         self.sync = SyncGroups(config, self.notifier)
+        # accept mode's nftables drop rules (runtime/vrrp_firewall.py); None: not needed
+        self.vip_filter: VipFilter | None = None
 
     # -- building ---------------------------------------------------------------------------
 
@@ -346,6 +350,14 @@ class VrrpDaemon:
             listener.drivers.append(driver)
             self.drivers.append(driver)
         self.sync.build(self.drivers)
+        self.vip_filter = attach_firewall(
+            self.drivers,
+            self._instances,
+            gd,
+            self.loop,
+            detail=self.opts.log_detail,
+            ifindex=self.netlink.ifindex,
+        )
         # the tracked interfaces' states at start; every tracked instance gets its priority
         self.tracking.interfaces_changed(self._link_up)
         for driver in self.drivers:
@@ -531,6 +543,7 @@ class VrrpDaemon:
         finally:
             for signum in (*HANDLED_SIGNALS, SIG_STATS_CLEAR):
                 self.loop.remove_signal_handler(signum)
+            await close_firewall(self.vip_filter)
             self.close()
         return 0
 

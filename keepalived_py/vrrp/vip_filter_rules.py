@@ -135,20 +135,28 @@ def filter_entry(
 
 
 def instance_entries(
-    inst: VrrpInstance, options: FilterOptions, ifindex: Callable[[str], int] = lambda name: 0
+    inst: VrrpInstance,
+    options: FilterOptions,
+    ifindex: Callable[[str], int] = lambda name: 0,
+    *,
+    own_ifname: str | None = None,
 ) -> tuple[FilterEntry, ...]:
-    """The elements of one instance: its VIPs then its eVIPs, in configuration order."""
+    """The elements of one instance: its VIPs then its eVIPs, in configuration order.
+
+    ``own_ifname``: where the instance's addresses go without ``dev`` (its VMAC with use_vmac).
+    """
+    own = own_ifname or inst.interface or ""
     found = []
     for entry in (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded):
         address = ipaddress.ip_address(entry.address.split("%", 1)[0])
-        ifname = entry.dev or inst.interface or ""
+        ifname = entry.dev or own
         found.append(
             filter_entry(
                 address,
                 ifname=ifname,
                 ifindex=ifindex(ifname) if address.version == 6 and address.is_link_local else 0,
                 dont_track_primary=inst.dont_track_primary,
-                on_instance_interface=ifname == inst.interface,
+                on_instance_interface=ifname == own,
                 no_track=entry.no_track,
                 options=options,
             )

@@ -1,0 +1,206 @@
+"""vrrp_strict / no_accept: the nftables drop rules of keepalived-py against keepalived 2.2.7's.
+
+keepalived-py and keepalived run the same strict configuration (an IPv4 and an IPv6 instance,
+link-local VIP included) in two nodes.  ``nft list ruleset`` must read the same in both, as
+MASTER (the bridge partitioned so both are masters), as BACKUP after a higher priority router
+took over (tables kept, sets emptied), and after SIGTERM (no table).  The only normalisation is
+the counters' values and the order of the two tables (nft lists tables in creation order, which
+follows which instance became master first, a race in both daemons).
+
+Traffic: a ping to the VIP of a no_accept master is dropped, the master's own address answers;
+with ``accept`` the VIP answers too and there is no table at all.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from tests.netns.lab import Lab, Node, Proc, stays_true, wait_until
+from tests.netns.vrrp_lab import (
+    VIP,
+    VIP6,
+    keepalived_available,
+    start_keepalived,
+    start_kpy,
+    vrrp_config,
+    write_config,
+)
+
+pytestmark = pytest.mark.root
+
+LIMIT = 15.0
+VIP_LL = "fe80::100"
+
+
+def strict_config(priority: int) -> str:
+    return f"""global_defs {{
+    router_id kpy_lab
+    vrrp_strict
+}}
+vrrp_instance VI_4 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+        192.0.2.101
+    }}
+    virtual_ipaddress_excluded {{
+        198.51.100.7/32
+    }}
+}}
+vrrp_instance VI_6 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 52
+    priority {priority}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP_LL}/64
+        {VIP6}/64
+    }}
+}}
+"""
+
+
+def ruleset(node: Node) -> str:
+    return node.run(["nft", "list", "ruleset"], check=True).stdout
+
+
+def normalised(text: str) -> str:
+    """Counters read as 0 and tables in name order."""
+    text = re.sub(r"packets \d+ bytes \d+", "packets 0 bytes 0", text)
+    tables = re.findall(r"^table .*?^}\n", text, flags=re.S | re.M)
+    assert "".join(tables) == text, text
+    return "".join(sorted(tables))
+
+
+def same_rules(a: Node, b: Node, *, tables: int) -> Callable[[], bool]:
+    def probe() -> bool:
+        one, two = normalised(ruleset(a)), normalised(ruleset(b))
+        return one == two and one.count("\ntable ") + one.startswith("table ") == tables
+
+    return probe
+
+
+def diff_message(a: Node, b: Node) -> str:
+    return f"keepalived-py ({a.name}):\n{ruleset(a)}\nkeepalived ({b.name}):\n{ruleset(b)}"
+
+
+def holds_all(node: Node) -> bool:
+    return all(node.holds(v) for v in (VIP, "192.0.2.101", VIP6, VIP_LL))
+
+
+def test_ruleset_matches_keepalived(make_lab: Callable[..., Lab]) -> None:
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    the_lab = make_lab(3, ipv6=True)
+    n1, n2, n3 = (the_lab.node(i) for i in (1, 2, 3))
+    assert ruleset(n1) == ruleset(n2) == ""
+
+    # both masters: the bridge is cut
+    the_lab.partition(cut=True)
+    ours = start_kpy(n1, write_config(n1, strict_config(100)))
+    theirs = start_keepalived(n2, write_config(n2, strict_config(100)))
+    wait_until(lambda: holds_all(n1) and holds_all(n2), timeout=LIMIT, what="both masters\n" + the_lab.logs())
+    try:
+        wait_until(same_rules(n1, n2, tables=2), timeout=LIMIT, what="same tables as MASTER")
+    except AssertionError:
+        raise AssertionError(diff_message(n1, n2)) from None
+    text = ruleset(n1)
+    assert "table ip keepalived" in text and "table ip6 keepalived" in text
+    assert "198.51.100.7" in text and 'fe80::100 . "eth0"' in text
+
+    # a higher priority router takes over: both back to BACKUP, the sets are emptied
+    the_lab.partition(cut=False)
+    start_keepalived(n3, write_config(n3, strict_config(200)))
+    wait_until(
+        lambda: not n1.holds(VIP) and not n2.holds(VIP) and not n1.holds(VIP6) and not n2.holds(VIP6),
+        timeout=LIMIT,
+        what="n1 and n2 back to BACKUP\n" + the_lab.logs(),
+    )
+    try:
+        wait_until(
+            lambda: same_rules(n1, n2, tables=2)() and not any(v in ruleset(n1) for v in (VIP, VIP6, VIP_LL)),
+            timeout=LIMIT,
+            what="same tables as BACKUP",
+        )
+    except AssertionError:
+        raise AssertionError(diff_message(n1, n2)) from None
+    assert "(VI_4) removing firewall drop rule" in ours.output()
+
+    # SIGTERM: no table left
+    for proc in (ours, theirs):
+        proc.send_signal(signal.SIGTERM)
+    for proc in (ours, theirs):
+        assert proc.wait(LIMIT) == 0, proc.output()
+    assert ruleset(n1) == ruleset(n2) == ""
+
+
+# One ICMP echo request, exit 0 on its reply within a second (no ping binary needed).
+PING = """
+import os, select, socket, struct, sys, time
+dst = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xFFFF
+body = struct.pack("!BBHHH", 8, 0, 0, ident, 1) + b"kpy-ping"
+total = sum(struct.unpack("!%dH" % (len(body) // 2), body))
+total = (total >> 16) + (total & 0xFFFF)
+total += total >> 16
+s.sendto(body[:2] + struct.pack("!H", ~total & 0xFFFF) + body[4:], (dst, 0))
+deadline = time.monotonic() + 1.0
+while (left := deadline - time.monotonic()) > 0:
+    if not select.select([s], [], [], left)[0]:
+        break
+    data, (src, _) = s.recvfrom(2048)
+    icmp = data[(data[0] & 0x0F) * 4:]
+    if src == dst and icmp[0] == 0 and struct.unpack("!H", icmp[4:6])[0] == ident:
+        sys.exit(0)
+sys.exit(1)
+"""
+
+
+def ping(node: Node, address: str) -> bool:
+    return node.run([sys.executable, "-c", PING, address]).returncode == 0
+
+
+def _master(the_lab: Lab, extra: str, version: int | None) -> Proc:
+    n1 = the_lab.node(1)
+    config = vrrp_config(priority=100, extra=extra, version=version, global_extra="vrrp_strict")
+    proc = start_kpy(n1, write_config(n1, config, name=f"kpy-{len(n1.procs)}.conf"))
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master")
+    return proc
+
+
+def _stop(proc: Proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(LIMIT) == 0, proc.output()
+
+
+def test_no_accept_drops_traffic_to_the_vip(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+
+    proc = _master(the_lab, "", None)  # strict: no accept mode
+    rules = "table ip keepalived"
+    wait_until(lambda: rules in ruleset(n1), timeout=LIMIT, what="drop rules\n" + proc.output())
+    assert ping(n2, str(n1.ipv4)), "the master's own address answers"
+    stays_true(lambda: not ping(n2, VIP), duration=3.0, what="the VIP does not answer")
+    assert "(VI_1) setting firewall drop rule" in proc.output()
+    _stop(proc)
+    assert ruleset(n1) == ""
+    assert not n1.holds(VIP)
+
+    # accept (VRRPv3: strict resets accept for v2): the VIP answers, nothing in nftables
+    proc = _master(the_lab, "accept", 3)
+    wait_until(lambda: ping(n2, VIP), timeout=LIMIT, what="the VIP answers with accept\n" + proc.output())
+    assert ruleset(n1) == ""
+    _stop(proc)
