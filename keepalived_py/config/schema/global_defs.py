@@ -1166,19 +1166,24 @@ def _global_defs_keywords() -> list[Keyword]:
         simple_bool_kw("vrrp_lower_prio_no_advert"),
         simple_bool_kw("vrrp_higher_prio_send_advert"),
         kw("vrrp_version", _vrrp_version),
-        kw("vrrp_iptables", _vrrp_iptables, note="keepalived 2.2.7 (Debian) uses nftables instead"),
-        nftables_kw("nftables", "nftables", DEFAULT_NFTABLES_TABLE, "nftables", ipvs=False),
-        nft_priority_kw("nftables_priority", "nftables_priority", "nftables"),
-        flag_kw("nftables_ifindex", "nftables_ifindex"),
+        supported(
+            kw("vrrp_iptables", _vrrp_iptables), "keepalived 2.2.7 (Debian) uses nftables instead, as we do"
+        ),
+        supported(
+            nftables_kw("nftables", "nftables", DEFAULT_NFTABLES_TABLE, "nftables", ipvs=False),
+            "accept mode's drop rules, through nft -f (a name nft cannot read is refused at run time)",
+        ),
+        supported(nft_priority_kw("nftables_priority", "nftables_priority", "nftables")),
+        supported(flag_kw("nftables_ifindex", "nftables_ifindex")),
         nftables_kw(
             "nftables_ipvs", "nftables_ipvs", DEFAULT_NFTABLES_IPVS_TABLE, "ipvs nftables", ipvs=True
         ),
         nft_priority_kw("nftables_ipvs_priority", "nftables_ipvs_priority", "ipvs nftables"),
         kw("nftables_ipvs_start_fwmark", _nft_start_fwmark),
-        flag_kw("nftables_counters", "nftables_counters"),
+        supported(flag_kw("nftables_counters", "nftables_counters"), "VRRP tables (no IPVS tables yet)"),
         flag_kw("vrrp_check_unicast_src", "vrrp_check_unicast_src"),
         flag_kw("vrrp_skip_check_adv_addr", "vrrp_skip_check_adv_addr"),
-        flag_kw("vrrp_strict", "vrrp_strict"),
+        supported(flag_kw("vrrp_strict", "vrrp_strict"), "checks, defaults and no accept mode (nftables)"),
         *process_keywords("vrrp"),
         supported(notify_fifo_kw("notify_fifo", ""), "VRRP events (no checker process yet)"),
         supported(
