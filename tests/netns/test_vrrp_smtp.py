@@ -179,11 +179,15 @@ def test_same_mail_as_keepalived(make_lab: Callable[..., Lab]) -> None:
             "[kpy_lab] VRRP Group G1 - Entering MASTER state",
         ]
     )
-    wait_until(
-        lambda: _subjects(mails(), n1) == want and _subjects(mails(), n2) == want,
-        timeout=15,
-        what="instance and group BACKUP and MASTER from keepalived and keepalived-py",
-    )
+    try:
+        wait_until(
+            lambda: _subjects(mails(), n1) == want and _subjects(mails(), n2) == want,
+            timeout=20,
+            what="instance and group BACKUP and MASTER from keepalived and keepalived-py",
+        )
+    except AssertionError as exc:
+        got = [(m.helo, m.headers()["Subject"]) for m in mails()]
+        raise AssertionError(f"{exc}\nmails: {got}\n{the_lab.logs()}") from None
 
     def undated(node: Node) -> dict[str, bytes]:
         out = {}
