@@ -37,10 +37,21 @@ LIMIT = 15.0
 VIP_LL = "fe80::100"
 
 
-def strict_config(priority: int) -> str:
-    return f"""global_defs {{
+# Two configurations: vrrp_strict with the defaults; then no_accept without vrrp_strict, the
+# nftables options, dont_track_primary (link-local VIPs keyed by name) and an accept instance.
+GLOBALS = {
+    "strict": "vrrp_strict",
+    "options": "nftables kpyt\n    nftables_priority -5\n    nftables_counters",
+}
+INSTANCE_EXTRA = {"strict": "", "options": "version 3\n    no_accept\n    dont_track_primary"}
+TABLE = {"strict": "keepalived", "options": "kpyt"}
+
+
+def strict_config(priority: int, variant: str = "strict") -> str:
+    extra = INSTANCE_EXTRA[variant]
+    text = f"""global_defs {{
     router_id kpy_lab
-    vrrp_strict
+    {GLOBALS[variant]}
 }}
 vrrp_instance VI_4 {{
     state BACKUP
@@ -48,6 +59,7 @@ vrrp_instance VI_4 {{
     virtual_router_id 51
     priority {priority}
     advert_int 1
+    {extra}
     virtual_ipaddress {{
         {VIP}/24
         192.0.2.101
@@ -62,12 +74,28 @@ vrrp_instance VI_6 {{
     virtual_router_id 52
     priority {priority}
     advert_int 1
+    {extra}
     virtual_ipaddress {{
         {VIP_LL}/64
         {VIP6}/64
     }}
 }}
 """
+    if variant == "options":
+        text += f"""vrrp_instance VI_A {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 53
+    priority {priority}
+    advert_int 1
+    version 3
+    accept
+    virtual_ipaddress {{
+        203.0.113.77/32
+    }}
+}}
+"""
+    return text
 
 
 def ruleset(node: Node) -> str:
@@ -98,7 +126,8 @@ def holds_all(node: Node) -> bool:
     return all(node.holds(v) for v in (VIP, "192.0.2.101", VIP6, VIP_LL))
 
 
-def test_ruleset_matches_keepalived(make_lab: Callable[..., Lab]) -> None:
+@pytest.mark.parametrize("variant", ["strict", "options"])
+def test_ruleset_matches_keepalived(make_lab: Callable[..., Lab], variant: str) -> None:
     reason = keepalived_available()
     if reason:
         pytest.skip(reason)
@@ -108,20 +137,22 @@ def test_ruleset_matches_keepalived(make_lab: Callable[..., Lab]) -> None:
 
     # both masters: the bridge is cut
     the_lab.partition(cut=True)
-    ours = start_kpy(n1, write_config(n1, strict_config(100)))
-    theirs = start_keepalived(n2, write_config(n2, strict_config(100)))
+    ours = start_kpy(n1, write_config(n1, strict_config(100, variant)))
+    theirs = start_keepalived(n2, write_config(n2, strict_config(100, variant)))
     wait_until(lambda: holds_all(n1) and holds_all(n2), timeout=LIMIT, what="both masters\n" + the_lab.logs())
     try:
         wait_until(same_rules(n1, n2, tables=2), timeout=LIMIT, what="same tables as MASTER")
     except AssertionError:
         raise AssertionError(diff_message(n1, n2)) from None
     text = ruleset(n1)
-    assert "table ip keepalived" in text and "table ip6 keepalived" in text
-    assert "198.51.100.7" in text and 'fe80::100 . "eth0"' in text
+    assert f"table ip {TABLE[variant]}" in text and f"table ip6 {TABLE[variant]}" in text
+    assert "198.51.100.7" in text and 'fe80::100 . "eth0"' in text and "203.0.113.77" not in text
+    options = variant == "options"
+    assert ("vips_link_local_name" in text, "counter packets" in text, "filter - 5" in text) == (options,) * 3
 
     # a higher priority router takes over: both back to BACKUP, the sets are emptied
     the_lab.partition(cut=False)
-    start_keepalived(n3, write_config(n3, strict_config(200)))
+    start_keepalived(n3, write_config(n3, strict_config(200, variant)))
     wait_until(
         lambda: not n1.holds(VIP) and not n2.holds(VIP) and not n1.holds(VIP6) and not n2.holds(VIP6),
         timeout=LIMIT,
