@@ -10,6 +10,7 @@ the bridge port of the sending node with an AF_PACKET socket and decoded with sc
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -385,3 +386,53 @@ def test_vmac_vip_placement_like_keepalived(make_lab: Callable[..., Lab]) -> Non
     assert ours == [("eth0", "2001:db8::100"), (VMAC, "192.0.2.100"), (VMAC, "192.0.2.101")]
     _needs_keepalived()
     assert _placement(make_lab(1), start_keepalived) == ours
+
+
+def test_vmac_unicast_interop(make_lab: Callable[..., Lab]) -> None:
+    """Unicast with use_vmac: vmac_xmit_base is implied (both daemons say so), the VIP still on
+    the VMAC; failover between keepalived-py and keepalived."""
+    _needs_keepalived()
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+
+    def config(node: Node, peer: Node, priority: int) -> str:
+        extra = f"use_vmac\nunicast_src_ip {node.ipv4}\nunicast_peer {{\n{peer.ipv4}\n}}"
+        return write_config(node, vrrp_config(priority=priority, vrid=VRID, extra=extra), "unicast.conf")
+
+    ka = start_keepalived(n2, config(n2, n1, 100))
+    ours = start_kpy(n1, config(n1, n2, 150))
+    _on_vmac(the_lab, [1], "keepalived-py master on its VMAC")
+    assert vmac_link(n1) == _expected_link() == vmac_link(n2)
+    _stop(ours)
+    _gone(n1)
+    _on_vmac(the_lab, [2], "keepalived takes over on its VMAC")
+    _stop(ka)
+    for proc in (ours, ka):
+        assert "(VI_1) unicast with use_vmac requires vmac_xmit_base - setting" in proc.output()
+
+
+def test_vmac_left_by_a_crash_is_adopted(make_lab: Callable[..., Lab]) -> None:
+    """keepalived 2.2.7 looks for a private macvlan with the VMAC's address on the interface
+    before making one ("Found matching interface"); so does keepalived-py after a SIGKILL."""
+    start = start_kpy
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    config = _config(node, 150)
+    crashed = start(node, config)
+    _on_vmac(the_lab, [1], "master on its VMAC")
+    crashed.kill_group(signal.SIGKILL)
+    crashed.wait(timeout=10)
+    assert vmac_link(node) == _expected_link()  # left behind
+    # orphans may linger as zombies here (no reaper in the container): forget their pid files
+    for name in ("kpy.pid", "kpy-vrrp.pid"):
+        os.unlink(node.path(name))
+    again = start(node, config)
+    # the crashed daemon's VIP is still there: wait for the new one to be master
+    wait_until(
+        lambda: "Entering MASTER STATE" in again.output(), timeout=15, what=f"MASTER\n{the_lab.logs()}"
+    )
+    _on_vmac(the_lab, [1], "master again on the same VMAC")
+    _stop(again)
+    _gone(node)
+    assert "(VI_1) Found matching interface vrrp.51" in again.output()
+    assert "Success creating VMAC interface" not in again.output()
