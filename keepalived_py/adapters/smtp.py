@@ -20,19 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import ipaddress
 import logging
 import os
 import pwd
 import re
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import aiosmtplib
 from aiosmtplib import (
     SMTPConnectError,
     SMTPConnectResponseError,
-    SMTPConnectTimeoutError,
     SMTPResponse,
     SMTPServerDisconnected,
     SMTPTimeoutError,
@@ -180,12 +179,10 @@ class SmtpSender:
             finally:
                 self.queue.task_done()
 
-    async def _target(self) -> tuple[str, int]:
+    async def _target(self) -> tuple[int, tuple[Any, ...]]:
+        """The family and socket address of ``smtp_server`` (the first ``getaddrinfo`` answer:
+        an address literal answers at once, a name is looked up)."""
         host, port = self.server.host, self.server.port
-        try:
-            return str(ipaddress.ip_address(host)), port
-        except ValueError:
-            pass
         loop = asyncio.get_running_loop()
         try:
             infos = await asyncio.wait_for(
@@ -195,15 +192,34 @@ class SmtpSender:
             infos = []
         if not infos:
             raise SmtpFailure(f"Invalid smtp server {host} {port}")
-        return str(infos[0][4][0]), port
+        return infos[0][0], infos[0][4]
+
+    async def _connect(self, family: int, sockaddr: tuple[Any, ...], where: str) -> socket.socket:
+        """The TCP connection (keepalived's connect stage, bounded by the connect timeout)."""
+        sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, sockaddr), self.timeout)
+        except TimeoutError:
+            sock.close()
+            raise SmtpFailure(f"Timeout opening connection to remote SMTP server {where}.") from None
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     async def deliver(self, alert: Alert, ident: MailIdentity) -> None:
         """One attempt at keepalived's dialogue; raises ``SmtpFailure`` with keepalived's line."""
-        addr, port = await self._target()
-        where = f"[{addr}]:{port}"
+        family, sockaddr = await self._target()
+        where = f"[{sockaddr[0]}]:{sockaddr[1]}"
+        try:
+            sock = await self._connect(family, sockaddr, where)
+        except OSError:
+            raise SmtpFailure(f"SMTP connection ERROR to {where}.") from None
+        if self.log_detail:
+            log.info("Remote SMTP server %s connected.", where)
         smtp = aiosmtplib.SMTP(
-            hostname=addr,
-            port=port,
+            sock=sock,
             timeout=self.timeout,
             use_tls=False,
             start_tls=False,
@@ -211,21 +227,15 @@ class SmtpSender:
         )
         try:
             try:
-                await smtp.connect()
-            except SMTPConnectTimeoutError as exc:
-                if isinstance(exc.__cause__, SMTPTimeoutError):
-                    raise SmtpFailure(f"Timeout reading data to remote SMTP server {where}.") from None
-                raise SmtpFailure(f"Timeout opening connection to remote SMTP server {where}.") from None
+                await smtp.connect()  # the 220 greeting
+            except SMTPTimeoutError:
+                raise SmtpFailure(f"Timeout reading data to remote SMTP server {where}.") from None
             except SMTPConnectResponseError as exc:
                 raise SmtpFailure(
                     f"Error processing (E)SMTP cmd on SMTP server {where}. SMTP status code = {exc.code}"
                 ) from None
-            except SMTPConnectError as exc:
-                if isinstance(exc.__cause__, SMTPServerDisconnected):
-                    raise SmtpFailure(f"Remote SMTP server {where} has closed the connection.") from None
-                raise SmtpFailure(f"SMTP connection ERROR to {where}.") from None
-            if self.log_detail:
-                log.info("Remote SMTP server %s connected.", where)
+            except SMTPConnectError:
+                raise SmtpFailure(f"Remote SMTP server {where} has closed the connection.") from None
 
             sender = envelope_address(ident.email_from).encode()
             steps: list[tuple[str, tuple[bytes, ...], int]] = [
@@ -250,7 +260,10 @@ class SmtpSender:
                 log.info("SMTP alert successfully sent.")
             await self._quit(smtp, where)
         finally:
+            live = smtp.transport is not None  # then the transport closes the socket after QUIT
             smtp.close()
+            if not live:
+                sock.close()
 
     async def _command(self, smtp: aiosmtplib.SMTP, where: str, *args: bytes) -> SMTPResponse:
         try:

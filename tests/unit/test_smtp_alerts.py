@@ -427,3 +427,27 @@ def test_real_server_failure_from_the_health_core_mails() -> None:
         )
 
     run(scenario)
+
+
+def test_hung_server_with_detail_logs_as_keepalived(caplog: pytest.LogCaptureFixture) -> None:
+    """keepalived -D: "connected" once TCP is up, then the read time-out (keepalived logs that line
+    a second time after its QUIT also goes unanswered; aiosmtplib closes after the first)."""
+    port = 0
+
+    async def scenario() -> None:
+        nonlocal port
+        sink = await start_sink("127.0.0.1", mode="hang")
+        port = sink.port
+        sender = _sender(_config(port).global_defs, log_detail=True)
+        sender.start()
+        sender.send(Alert("t", "b"))
+        await _until(lambda: sender.failed == 1)
+        await sender.stop()
+        await sink.close()
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        run(scenario)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Remote SMTP server [127.0.0.1]:{port} connected.",
+        f"Timeout reading data to remote SMTP server [127.0.0.1]:{port}.",
+    ]
