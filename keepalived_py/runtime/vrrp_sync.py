@@ -6,9 +6,9 @@ priority), the driver reports the state it was in and the group's orders are car
 keepalived's order: the other members' drivers run what their cores now hold (their own
 notifies included), then the group's notifies (``Notifier.group``).
 
-Start: keepalived notifies a group in BACKUP or FAULT before its members enter their first
-state (vrrp_init_state), and a member whose weight-0 scripts have not reported keeps the whole
-group waiting (num_member_init), so a group's members start together once none waits.
+Start: a member whose weight-0 scripts have not reported keeps the whole group waiting
+(keepalived's num_member_init), so a group's members start together once none waits; the
+group's first notify comes before or after theirs as in keepalived (``members_first``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class SyncGroups:
         self._group_of: dict[str, str] = {}
         self._drivers: dict[str, VrrpDriver] = {}
         self._begun: set[str] = set()
+        # groups held at start until their members' weight-0 scripts reported
+        self._waited: set[str] = set()
 
     def build(self, drivers: Sequence[VrrpDriver]) -> None:
         """After the drivers exist, before any starts (the group may change wantstates)."""
@@ -70,15 +72,25 @@ class SyncGroups:
             return
         members = self._members[name]
         if any(m.name in waiting for m in members):
+            self._waited.add(name)
             return
         self._begun.add(name)
         group = self.groups[name]
-        steps = group.begin()
+        waited = name in self._waited
+        steps = group.begin(waited=waited)
         if not steps:
             self.notifier.set_group_state(name, group.state.value)
-        self._run(name, steps)
+        members_first = group.members_first(waited=waited)
+        if not members_first:
+            self._run(name, steps)
+        if waited:
+            # try_up_instance: the member whose scripts reported last comes up first and
+            # brings the others up in the group's order
+            members = [driver, *(m for m in members if m is not driver)]
         for member in members:
             member.start()
+        if members_first:
+            self._run(name, steps)
 
     def after_input(self, driver: VrrpDriver, prev: State) -> None:
         name = self._group_of.get(driver.name)

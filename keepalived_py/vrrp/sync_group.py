@@ -99,18 +99,35 @@ class SyncGroup:
 
     # -- start ---------------------------------------------------------------------------------
 
-    def begin(self) -> list[Step]:
+    def begin(self, *, waited: bool = False) -> list[Step]:
         """Before the members start: the group's initial state and its notification.
 
         A member already in fault (interface down, tracker down) puts the group in FAULT and the
         other members start in FAULT with it.  keepalived notifies a group starting in BACKUP
         or FAULT, never one starting in MASTER (all address owners).
+
+        ``waited``: the group was held until its members' weight-0 scripts reported
+        (keepalived's group INIT state); it then comes up through try_up_instance, which logs
+        the sync to BACKUP.  See ``members_first`` for the order of the notifications.
         """
         if any(m.fault for m in self.members):
             self.state = State.FAULT
         if self.state is State.MASTER:
             return []
-        return [GroupChanged(self.name, State.INIT, self.state)]
+        steps: list[Step] = []
+        if waited and self.state is State.BACKUP:
+            steps.append(self._log("BACKUP"))
+        steps.append(GroupChanged(self.name, State.INIT, self.state))
+        return steps
+
+    def members_first(self, *, waited: bool = False) -> bool:
+        """Whether the members' first notifications precede the group's at start.
+
+        keepalived notifies a group starting in BACKUP before its members enter BACKUP
+        (vrrp_init_state), but a group in FAULT after its members (vrrp_complete_init), and a
+        group that waited for scripts after the members it brings up (try_up_instance).
+        """
+        return waited or self.state is State.FAULT
 
     def stop(self) -> list[Step]:
         """After the members stopped (notify_shutdown: instances first, then the groups)."""

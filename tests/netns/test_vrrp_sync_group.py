@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.root
 VIPS = ("192.0.2.101", "192.0.2.102")
 # advert_int 1 s: a backup takes over within its master down interval (< 4 s)
 LIMIT = 12.0
+# the first election also waits for the daemons to start (slow on a loaded machine)
+START_LIMIT = 30.0
 
 Start = Callable[[Node, str], Proc]
 
@@ -46,11 +49,17 @@ def _check_script(node: Node) -> tuple[str, str]:
 
 
 def group_config(
-    node: Node, priority: int, *, check: str | None = None, vi1_track: str | None = None
+    node: Node,
+    priority: int,
+    *,
+    check: str | None = None,
+    vi1_track: str | None = None,
+    fifo: str | None = None,
 ) -> tuple[str, str]:
     """The node's config (path) and its notify record file."""
     script, record = _record_script(node)
-    parts = ["global_defs {\n    router_id kpy_lab\n}\n"]
+    fifo_line = f"    vrrp_notify_fifo {fifo}\n" if fifo else ""
+    parts = [f"global_defs {{\n    router_id kpy_lab\n{fifo_line}}}\n"]
     if check is not None:
         parts.append(
             f'vrrp_script chk {{\n    script "{check}"\n    interval 1\n    fall 1\n    rise 1\n}}\n'
@@ -96,13 +105,13 @@ def _group_lines(record: str) -> list[str]:
     return [line for line in _lines(record) if not line.startswith("INSTANCE")]
 
 
-def wait_group_on(the_lab: Lab, index: int, what: str, *, only: bool = True) -> None:
+def wait_group_on(the_lab: Lab, index: int, what: str, *, only: bool = True, timeout: float = LIMIT) -> None:
     """Both VIPs on node ``index`` (``only``: and nowhere else)."""
     for vip in VIPS:
         the_lab.wait_holders(
             vip,
             lambda h: h == [index] if only else index in h,
-            timeout=LIMIT,
+            timeout=timeout,
             what=f"{vip} on n{index}: {what}",
         )
 
@@ -124,7 +133,7 @@ def test_group_crash_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
     c2, r2 = group_config(n2, 100)
     p1 = start_kpy(n1, c1)
     p2 = start_kpy(n2, c2)
-    wait_group_on(the_lab, 1, "priority 150 group master")
+    wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     stays_true(lambda: together(the_lab), duration=1.0, what="both VIPs on one node")
     p1.kill_group(signal.SIGKILL)
     # a killed daemon leaves its addresses behind (keepalived too): n2 adds them as well
@@ -142,7 +151,7 @@ def test_group_track_script_failure_moves_both_vips(make_lab: Callable[..., Lab]
     c2, _ = group_config(n2, 100)
     p1 = start_kpy(n1, c1)
     p2 = start_kpy(n2, c2)
-    wait_group_on(the_lab, 1, "priority 150 group master")
+    wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     with open(flag, "w", encoding="ascii"):
         pass
     wait_group_on(the_lab, 2, "after n1's group check failed")
@@ -178,7 +187,7 @@ def test_one_members_link_fault_moves_both_vips(make_lab: Callable[..., Lab]) ->
     c2, _ = group_config(n2, 100)
     p1 = start_kpy(n1, c1)
     p2 = start_kpy(n2, c2)
-    wait_group_on(the_lab, 1, "priority 150 group master")
+    wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     n1.run(["ip", "link", "set", "trk0", "down"], check=True)
     wait_group_on(the_lab, 2, "after n1's VI_1 lost trk0")
     wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
@@ -205,7 +214,7 @@ def test_group_moves_between_keepalived_py_and_keepalived(
     first: Start = start_kpy if kpy_master else start_keepalived
     second: Start = start_keepalived if kpy_master else start_kpy
     p1 = first(n1, c1)
-    wait_group_on(the_lab, 1, "priority 150 group master")
+    wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     p2 = second(n2, c2)
     wait_until(lambda: "GROUP G1 BACKUP 0" in _lines(r2), timeout=LIMIT, what="n2's group BACKUP")
     stays_true(lambda: the_lab.vip_holders(VIPS[1]) == [1] == the_lab.vip_holders(VIPS[0]), duration=2.0)
@@ -215,7 +224,7 @@ def test_group_moves_between_keepalived_py_and_keepalived(
     wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
     # n1 again: it preempts with both VIPs
     p1 = first(n1, c1)
-    wait_group_on(the_lab, 1, "n1 back and preempting")
+    wait_group_on(the_lab, 1, "n1 back and preempting", timeout=START_LIMIT)
     wait_until(
         lambda: [x for x in _lines(r2) if x.startswith("GROUP")][-1] == "GROUP G1 BACKUP 0",
         timeout=LIMIT,
@@ -224,13 +233,32 @@ def test_group_moves_between_keepalived_py_and_keepalived(
     assert p1.running() and p2.running()
 
 
-def _notify_lines(the_lab: Lab, start: Start) -> list[str]:
-    """One node alone: start (BACKUP), MASTER, check fails (FAULT), passes (BACKUP, MASTER), stop."""
+# Appends each line read from the FIFO (once it exists) to the record, until end of file.
+FIFO_READER = r"""
+import os, sys, time
+fifo, record = sys.argv[1], sys.argv[2]
+end = time.monotonic() + 30
+while not os.path.exists(fifo):
+    if time.monotonic() > end:
+        sys.exit("no fifo")
+    time.sleep(0.01)
+with open(fifo, "rb", buffering=0) as f, open(record, "ab", buffering=0) as out:
+    for line in f:
+        out.write(line)
+"""
+
+
+def _notify_lines(the_lab: Lab, start: Start) -> tuple[list[str], list[str]]:
+    """One node alone: start (BACKUP), MASTER, check fails (FAULT), passes (BACKUP, MASTER), stop.
+
+    Returns the notify scripts' lines and the notify FIFO's lines."""
     node = the_lab.node(1)
     check, flag = _check_script(node)
-    config, record = group_config(node, 150, check=check)
+    fifo, fifo_record = node.path("notify.fifo"), node.path("fifo.log")
+    reader = node.start([sys.executable, "-c", FIFO_READER, fifo, fifo_record], label="reader")
+    config, record = group_config(node, 150, check=check, fifo=fifo)
     proc = start(node, config)
-    wait_group_on(the_lab, 1, "alone: group master")
+    wait_group_on(the_lab, 1, "alone: group master", timeout=START_LIMIT)
     wait_until(lambda: "GROUP G1 MASTER 0" in _lines(record), timeout=5, what="MASTER notify")
     with open(flag, "w", encoding="ascii"):
         pass
@@ -242,17 +270,39 @@ def _notify_lines(the_lab: Lab, start: Start) -> list[str]:
     assert proc.wait(timeout=10) == 0
     wait_until(lambda: "GROUP G1 STOP 0" in _lines(record), timeout=5, what="STOP notify")
     wait_until(lambda: _lines(record).count("stop") == 1, timeout=5, what="stop script")
-    return _lines(record)
+    wait_until(lambda: not reader.running(), timeout=5, what="the FIFO closed by the daemon")
+    return _lines(record), _lines(fifo_record)
+
+
+def _events(fifo: list[str]) -> list[tuple[frozenset[str], str]]:
+    """FIFO lines as (the instance lines before a GROUP line, that GROUP line)."""
+    out: list[tuple[frozenset[str], str]] = []
+    pending: set[str] = set()
+    for line in fifo:
+        if line.startswith("GROUP"):
+            out.append((frozenset(pending), line))
+            pending = set()
+        else:
+            pending.add(line)
+    assert not pending, f"instance lines after the last GROUP line: {pending}"
+    return out
 
 
 def test_group_notify_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
     reason = keepalived_available()
     if reason:
         pytest.skip(reason)
-    theirs = _notify_lines(make_lab(1), start_keepalived)
-    ours = _notify_lines(make_lab(1), start_kpy)
+    theirs, theirs_fifo = _notify_lines(make_lab(1), start_keepalived)
+    ours, ours_fifo = _notify_lines(make_lab(1), start_kpy)
     # scripts run concurrently: the order of lines within one event may vary
     assert sorted(ours) == sorted(theirs)
+    # the FIFO is written in keepalived's order: each GROUP line after its members' lines (the
+    # order between the two members depends on which of two equal timers fires first)
+    assert _events(ours_fifo) == _events(theirs_fifo)
+    assert _events(ours_fifo)[0] == (
+        frozenset({'INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_2" BACKUP 150'}),
+        'GROUP "G1" BACKUP 0',
+    )
     group_lines = [x for x in ours if x.startswith("GROUP")]
     assert group_lines == [
         "GROUP G1 BACKUP 0",

@@ -153,11 +153,21 @@ def test_begin_notifies_backup() -> None:
     assert group.begin() == [GroupChanged("G1", State.INIT, State.BACKUP)]
 
 
+def test_a_group_that_waited_for_its_scripts_logs_its_sync_to_backup() -> None:
+    group = SyncGroup("G1", cores())
+    assert group.begin(waited=True) == [
+        GroupLog("VRRP_Group(G1) Syncing instances to BACKUP state"),
+        GroupChanged("G1", State.INIT, State.BACKUP),
+    ]
+    assert group.members_first(waited=True) and not group.members_first()
+
+
 def test_a_faulty_member_starts_the_whole_group_in_fault() -> None:
     members = cores()
     group = SyncGroup("G1", members)
     members[0].set_fault(True, T0)
     assert group.begin() == [GroupChanged("G1", State.INIT, State.FAULT)]
+    assert group.members_first()
     for m in members:
         m.start(T0)
         acts = m.drain()

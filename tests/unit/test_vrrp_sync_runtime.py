@@ -98,14 +98,16 @@ def test_members_start_together_after_the_group_notify() -> None:
     groups.start(cast(Any, a), {"VI_2"})  # VI_2 waits for its scripts: nobody in G1 starts
     assert a.core.state is State.INIT
     groups.start(cast(Any, b), ())
+    # the group waited for VI_2's scripts: VI_2 comes up first and brings VI_1, then the group
+    # is announced (keepalived's try_up_instance)
     assert events == [
         "VI_3 INIT->BACKUP",
         "INSTANCE VI_3 BACKUP",
-        "GROUP G1 BACKUP",
-        "VI_1 INIT->BACKUP",
-        "INSTANCE VI_1 BACKUP",
         "VI_2 INIT->BACKUP",
         "INSTANCE VI_2 BACKUP",
+        "VI_1 INIT->BACKUP",
+        "INSTANCE VI_1 BACKUP",
+        "GROUP G1 BACKUP",
     ]
     groups.start(cast(Any, a), ())  # already running: nothing again
     assert len(events) == 7
@@ -140,7 +142,26 @@ def test_inputs_before_the_group_started_are_ignored() -> None:
     a.fault(True)  # INIT: the core records it, the group has not begun
     assert events == []
     groups.start(cast(Any, a), ())
-    assert events[0] == "GROUP G1 FAULT"
+    # a group starting in FAULT is announced after its members (vrrp_complete_init)
+    assert events == [
+        "VI_1 INIT->FAULT",
+        "INSTANCE VI_1 FAULT",
+        "VI_2 INIT->FAULT",
+        "INSTANCE VI_2 FAULT",
+        "GROUP G1 FAULT",
+    ]
+
+
+def test_a_backup_group_is_announced_before_its_members() -> None:
+    groups, (a, _), events = setup("VI_1", "VI_2")
+    groups.start(cast(Any, a), ())
+    assert events == [
+        "GROUP G1 BACKUP",
+        "VI_1 INIT->BACKUP",
+        "INSTANCE VI_1 BACKUP",
+        "VI_2 INIT->BACKUP",
+        "INSTANCE VI_2 BACKUP",
+    ]
 
 
 def test_an_all_owner_group_starts_master_silently() -> None:
