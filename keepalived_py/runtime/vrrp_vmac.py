@@ -75,6 +75,7 @@ class VmacManager:
         self._bases: dict[str, _Base] = {}
         self._rp_filter: RpFilterSaved | None = None
         self._rp_filter_done = False
+        self._existing: list[LinkInfo] | None = None
 
     # -- start ------------------------------------------------------------------------------
 
@@ -178,7 +179,11 @@ class VmacManager:
         return done
 
     def _matching(self, inst: VrrpInstance, base: LinkInfo, mac: str) -> LinkInfo | None:
-        for link in self.links.links():
+        # One dump for the whole start: a dump per instance costs O(n^2) with n VMACs.  Only
+        # links that existed before we started can be adopted, so it never needs refreshing.
+        if self._existing is None:
+            self._existing = self.links.links()
+        for link in self._existing:
             if link.name in self._names() or link.ifindex == base.ifindex:
                 continue
             if is_matching_vmac(
