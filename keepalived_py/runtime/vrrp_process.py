@@ -44,6 +44,7 @@ from keepalived_py.vrrp.checksum_compat import ChecksumMode, UnicastChecksum
 from keepalived_py.vrrp.garp_pacing import Pacing, pacing_table
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
+from keepalived_py.vrrp.state import State
 from keepalived_py.vrrp.tracking import InstanceTracking
 from keepalived_py.vrrp.vmac_names import place_addresses
 
@@ -164,6 +165,16 @@ class Listener:
                 )
             return
         for driver in drivers:
+            if family == socket.AF_INET6 and multicast == driver.core.params.unicast:
+                # keepalived drops these before looking at them (an IPv6 socket gets both kinds)
+                if driver.detail and driver.core.state in (State.BACKUP, State.MASTER):
+                    log.info(
+                        "(%s) discarding %sicast packet on %sicast instance",
+                        driver.name,
+                        "mult" if multicast else "un",
+                        "un" if driver.core.params.unicast else "mult",
+                    )
+                continue
             # Decoded per instance: the old unicast VRRPv3 checksum is a per-instance mode.
             try:
                 adv = driver.decode(payload, src=src, dst=dst, family=family)
