@@ -36,7 +36,7 @@ def attach_firewall(
         log.info("%s", line)
     if options is None:
         return None
-    vip_filter = VipFilter(options, loop)
+    vip_filter = VipFilter(options)
     for driver in drivers:
         params = driver.core.params
         inst = instances.get(driver.name)
@@ -46,15 +46,12 @@ def attach_firewall(
             inst, options, ifindex=lambda name: ifindex(name) or 0, own_ifname=driver.vip_ifname
         )
         driver.firewall = InstanceFilter(vip_filter, driver.name, entries, detail=detail)
+    if any(driver.firewall is not None for driver in drivers):
+        vip_filter.prepare()
     return vip_filter
 
 
 async def close_firewall(vip_filter: VipFilter | None) -> None:
-    """At exit, also after an error: pending changes, then the tables go (keepalived's nft_end)."""
-    if vip_filter is None:
-        return
-    try:
-        await vip_filter.close()
-    except BaseException:
-        vip_filter.close_now()
-        raise
+    """At exit, also after an error: the tables go (keepalived's nft_end)."""
+    if vip_filter is not None:
+        vip_filter.close()

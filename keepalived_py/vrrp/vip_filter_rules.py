@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from keepalived_py.config.model.vrrp import PRIO_OWNER, VrrpInstance
 IpAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_TABLE = "keepalived"
+IFNAMSIZ = 16
 DEFAULT_PRIORITY = -1
 
 IP = "ip"
@@ -103,6 +105,17 @@ class FilterEntry:
         if not self.link_local:
             return str(self.address)
         return f'{self.address} . "{self.ifname}"'
+
+    def key(self, ifindex: int | None = None) -> bytes:
+        """The element's key as the kernel holds it: the address in network order, then for a
+        link-local one the interface index (host order) or the name padded to IFNAMSIZ."""
+        key = self.address.packed
+        if self.link_local:
+            if self.by_name:
+                key += self.ifname.encode()[:IFNAMSIZ].ljust(IFNAMSIZ, b"\0")
+            else:
+                key += struct.pack("=I", self.ifindex if ifindex is None else ifindex)
+        return key
 
     def sort_key(self) -> tuple[int, int]:
         # nft lists set elements sorted by value: addresses are big endian, interface names
@@ -180,11 +193,42 @@ def plan_options(gd: GlobalDefs, accepts: Iterable[bool]) -> tuple[FilterOptions
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """An ``nft -f`` script (empty: nothing to do) and keepalived's log lines that go with it."""
+class ElementChange:
+    """Elements in or out of one set: what changes at every MASTER transition.
 
-    script: str
+    Kept apart from the structure so that the adapter can send it as keepalived does, one
+    small netlink batch, synchronously (the drop rules are in before the VIPs go on)."""
+
+    add: bool
+    family: str
+    set_name: str
+    entries: tuple[FilterEntry, ...]
+
+    def nft(self, table: str) -> str:
+        """The same as an nft command."""
+        items = ", ".join(e.element() for e in self.entries)
+        return (
+            f"{'add' if self.add else 'delete'} element {self.family} {table} {self.set_name} {{ {items} }}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change: an ``nft -f`` script for the tables, chains, sets and rules to create or
+    delete (empty: none), the set elements to add or delete, keepalived's log lines."""
+
+    table: str
+    script: str = ""
+    elements: tuple[ElementChange, ...] = ()
     logs: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.script and not self.elements
+
+    def nft_script(self) -> str:
+        """The whole change as one nft script (the structure first, as keepalived's batch)."""
+        return self.script + "".join(e.nft(self.table) + "\n" for e in self.elements)
 
 
 @dataclass
@@ -238,7 +282,7 @@ class VipFilterTables:
         owned = self._owned.setdefault(instance, set())
         todo = [e for e in dict.fromkeys(entries) if e not in owned]
         if not todo:
-            return Change("")
+            return Change(self._name)
         lines: list[str] = []
         logs: list[str] = []
         old = tuple(f for f in (IP, IP6) if f in set(existing))
@@ -249,10 +293,11 @@ class VipFilterTables:
                 self._setup_link_local(entry.by_name, lines)
             owned.add(entry)
         new = [e for e in todo if e not in self._tables[e.family].elements[e.set_name]]
+        elements = []
         for family, set_name, group in self._groups(new):
             self._tables[family].elements[set_name].update(group)
-            lines.append(f"add element {family} {self._name} {set_name} {{ {self._items(group)} }}")
-        return Change(_script(lines), tuple(logs))
+            elements.append(ElementChange(True, family, set_name, tuple(group)))
+        return Change(self._name, _script(lines), tuple(elements), tuple(logs))
 
     def remove(self, instance: str, entries: Iterable[FilterEntry]) -> Change:
         """Stop dropping ``entries`` (an instance leaving MASTER): the sets stay, emptied."""
@@ -260,11 +305,11 @@ class VipFilterTables:
         todo = [e for e in dict.fromkeys(entries) if e in owned]
         owned.difference_update(todo)
         present = [e for e in todo if e in self._tables[e.family].elements.get(e.set_name, set())]
-        lines: list[str] = []
+        elements = []
         for family, set_name, group in self._groups(present):
             self._tables[family].elements[set_name].difference_update(group)
-            lines.append(f"delete element {family} {self._name} {set_name} {{ {self._items(group)} }}")
-        return Change(_script(lines))
+            elements.append(ElementChange(False, family, set_name, tuple(group)))
+        return Change(self._name, elements=tuple(elements))
 
     def cleanup(self) -> Change:
         """Delete our tables (the VRRP process ends); afterwards everything starts again."""
@@ -272,7 +317,7 @@ class VipFilterTables:
         self._tables.clear()
         self._vips_setup.clear()
         self._owned.clear()
-        return Change(_script(lines))
+        return Change(self._name, _script(lines))
 
     # -- keepalived's construction order --------------------------------------------------------
 
@@ -358,10 +403,6 @@ class VipFilterTables:
             if group:
                 found.append((family, set_name, group))
         return found
-
-    @staticmethod
-    def _items(group: list[FilterEntry]) -> str:
-        return ", ".join(e.element() for e in group)
 
     # -- nft list ruleset -------------------------------------------------------------------
 

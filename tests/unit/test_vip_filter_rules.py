@@ -60,7 +60,7 @@ def test_strict_v4_master_then_backup() -> None:
     tables = VipFilterTables(options)
     vi1 = entries(instances["VI_1"], options)
     change = tables.add("VI_1", vi1)
-    assert change.script == (
+    assert change.nft_script() == (
         "add table ip keepalived\n"
         "add chain ip keepalived out { type filter hook output priority -1; policy accept; }\n"
         "add chain ip keepalived in { type filter hook input priority -1; policy accept; }\n"
@@ -71,14 +71,17 @@ def test_strict_v4_master_then_backup() -> None:
     )
     assert tables.render() == recorded("strict_v4.master.txt")
     removed = tables.remove("VI_1", vi1)
-    assert removed.script == "delete element ip keepalived vips { 192.0.2.100, 192.0.2.101, 198.51.100.7 }\n"
+    assert (
+        removed.nft_script()
+        == "delete element ip keepalived vips { 192.0.2.100, 192.0.2.101, 198.51.100.7 }\n"
+    )
     assert tables.render() == recorded("strict_v4.backup_after_master.txt")
     # master again: only the elements, the table is there
-    assert tables.add("VI_1", vi1).script == (
+    assert tables.add("VI_1", vi1).nft_script() == (
         "add element ip keepalived vips { 192.0.2.100, 192.0.2.101, 198.51.100.7 }\n"
     )
     assert tables.render() == recorded("strict_v4.master.txt")
-    assert tables.cleanup().script == "delete table ip keepalived\n"
+    assert tables.cleanup().nft_script() == "delete table ip keepalived\n"
     assert tables.render() == ""
 
 
@@ -89,13 +92,13 @@ def test_options_ipv6_first() -> None:
     tables = VipFilterTables(options)
     six = tables.add("VI_6", entries(instances["VI_6"], options))
     assert "add rule ip6 kpyt in ip6 nexthdr ipv6-icmp icmpv6 type @neighbor-discovery counter accept\n" in (
-        six.script
+        six.nft_script()
     )
-    assert 'add element ip6 kpyt vips_link_local { fe80::100 . "eth0" }\n' in six.script
+    assert 'add element ip6 kpyt vips_link_local { fe80::100 . "eth0" }\n' in six.nft_script()
     four = tables.add("VI_4", entries(instances["VI_4"], options))
-    assert four.script.startswith("add table ip kpyt\n")
+    assert four.nft_script().startswith("add table ip kpyt\n")
     assert tables.render() == recorded("options_v6_v4.master.txt")
-    assert tables.cleanup().script == "delete table ip kpyt\ndelete table ip6 kpyt\n"
+    assert tables.cleanup().nft_script() == "delete table ip kpyt\ndelete table ip6 kpyt\n"
 
 
 def test_no_accept_by_name_and_accept_instance() -> None:
@@ -103,7 +106,7 @@ def test_no_accept_by_name_and_accept_instance() -> None:
     assert wanted == {"VI_A": True, "VI_B": False}
     tables = VipFilterTables(options)
     change = tables.add("VI_A", entries(instances["VI_A"], options))
-    assert 'vips_link_local_name { fe80::200 . "eth0", fe80::201 . "eth0" }' in change.script
+    assert 'vips_link_local_name { fe80::200 . "eth0", fe80::201 . "eth0" }' in change.nft_script()
     assert tables.render() == recorded("no_accept_dont_track_primary.master.txt")
 
 
@@ -177,32 +180,38 @@ def test_old_tables_deleted_at_first_setup_only() -> None:
     assert tables.first_setup_pending
     change = tables.add("A", [ll("192.0.2.1")], existing=["ip6", "ip"])
     assert change.logs == ("Deleting old ip keepalived table", "Deleting old ip6 keepalived table")
-    assert change.script.startswith("delete table ip keepalived\ndelete table ip6 keepalived\nadd table ip ")
+    assert change.nft_script().startswith(
+        "delete table ip keepalived\ndelete table ip6 keepalived\nadd table ip "
+    )
     assert not tables.first_setup_pending
     # the ip6 table comes later without another check
     later = tables.add("B", [ll("2001:db8::5")], existing=["ip6"])
     assert later.logs == ()
-    assert later.script.startswith("add table ip6 keepalived\n")
+    assert later.nft_script().startswith("add table ip6 keepalived\n")
     assert tables.families == ("ip", "ip6")
 
 
 def test_per_instance_bookkeeping() -> None:
     tables = VipFilterTables()
     a = [ll("192.0.2.1"), ll("192.0.2.2")]
-    assert tables.add("A", a).script.endswith("add element ip keepalived vips { 192.0.2.1, 192.0.2.2 }\n")
-    assert tables.add("A", a).script == ""  # already set
+    assert (
+        tables.add("A", a).nft_script().endswith("add element ip keepalived vips { 192.0.2.1, 192.0.2.2 }\n")
+    )
+    assert tables.add("A", a).nft_script() == ""  # already set
     # B shares 192.0.2.2: only the new element is sent
-    assert tables.add("B", [ll("192.0.2.2"), ll("192.0.2.3")]).script == (
+    assert tables.add("B", [ll("192.0.2.2"), ll("192.0.2.3")]).nft_script() == (
         "add element ip keepalived vips { 192.0.2.3 }\n"
     )
     assert tables.installed("B") == frozenset({ll("192.0.2.2"), ll("192.0.2.3")})
-    assert tables.remove("A", a).script == "delete element ip keepalived vips { 192.0.2.1, 192.0.2.2 }\n"
+    assert (
+        tables.remove("A", a).nft_script() == "delete element ip keepalived vips { 192.0.2.1, 192.0.2.2 }\n"
+    )
     # 192.0.2.2 is gone from the kernel: B does not delete it again
-    assert tables.remove("B", [ll("192.0.2.2"), ll("192.0.2.3")]).script == (
+    assert tables.remove("B", [ll("192.0.2.2"), ll("192.0.2.3")]).nft_script() == (
         "delete element ip keepalived vips { 192.0.2.3 }\n"
     )
-    assert tables.remove("C", a).script == ""
-    assert VipFilterTables().cleanup().script == ""
+    assert tables.remove("C", a).nft_script() == ""
+    assert VipFilterTables().cleanup().nft_script() == ""
 
 
 def test_element_listing_order_and_wrapping() -> None:
@@ -239,3 +248,27 @@ def test_table_names_nft_cannot_read() -> None:
     gd = config_of("global_defs {\n nftables 9x\n}\n").global_defs
     options, logs = plan_options(gd, [False])
     assert options is None and logs == ("nftables table name '9x' cannot be used with nft - no drop rules",)
+
+
+def test_keys_as_the_kernel_holds_them() -> None:
+    # the element bytes of `nft --debug=netlink list ruleset` with keepalived's tables
+    assert ll("192.0.2.100").key() == bytes.fromhex("c0000264")
+    assert ll("2001:db8::100").key() == bytes.fromhex("20010db8000000000000000000000100")
+    by_index = ll("fe80::100")
+    assert by_index.key(ifindex=6) == bytes.fromhex("fe800000000000000000000000000100") + (6).to_bytes(
+        4, "little"
+    )
+    assert by_index.key() == by_index.address.packed + (3).to_bytes(4, "little")
+    by_name = ll("fe80::200", dont_track_primary=True)
+    assert by_name.key() == bytes.fromhex("fe800000000000000000000000000200") + b"eth0" + bytes(12)
+
+
+def test_change_parts() -> None:
+    tables = VipFilterTables()
+    change = tables.add("A", [ll("192.0.2.1")])
+    assert not change.empty and change.table == "keepalived"
+    assert change.script.endswith("add rule ip keepalived out ip saddr @vips drop\n")
+    assert [(e.add, e.family, e.set_name) for e in change.elements] == [(True, "ip", "vips")]
+    assert tables.add("A", [ll("192.0.2.1")]).empty
+    removed = tables.remove("A", [ll("192.0.2.1")])
+    assert removed.script == "" and [e.add for e in removed.elements] == [False]
