@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import errno
 import logging
 import os
 import pwd
@@ -195,14 +196,34 @@ class SmtpSender:
         return infos[0][0], infos[0][4]
 
     async def _connect(self, family: int, sockaddr: tuple[Any, ...], where: str) -> socket.socket:
-        """The TCP connection (keepalived's connect stage, bounded by the connect timeout)."""
+        """The TCP connection, bounded by the connect timeout, failing with keepalived's lines: a
+        connection refused (or unreachable) once under way is its epoll error ``smtp fd N
+        returned write error``; a connect() that fails at once, which keepalived drops without a
+        word, is logged as its connection error."""
         sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         sock.setblocking(False)
+        fd = sock.fileno()
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, sockaddr), self.timeout)
-        except TimeoutError:
-            sock.close()
-            raise SmtpFailure(f"Timeout opening connection to remote SMTP server {where}.") from None
+            err = sock.connect_ex(sockaddr)
+            if err == errno.EINPROGRESS:
+                writable: asyncio.Future[None] = loop.create_future()
+
+                def ready() -> None:
+                    if not writable.done():
+                        writable.set_result(None)
+
+                loop.add_writer(fd, ready)
+                try:
+                    await asyncio.wait_for(writable, self.timeout)
+                except TimeoutError:
+                    raise SmtpFailure(f"Timeout opening connection to remote SMTP server {where}.") from None
+                finally:
+                    loop.remove_writer(fd)
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    raise SmtpFailure(f"smtp fd {fd} returned write error")
+            elif err:
+                raise SmtpFailure(f"SMTP connection ERROR to {where}.")
         except BaseException:
             sock.close()
             raise
@@ -214,7 +235,7 @@ class SmtpSender:
         where = f"[{sockaddr[0]}]:{sockaddr[1]}"
         try:
             sock = await self._connect(family, sockaddr, where)
-        except OSError:
+        except OSError:  # no socket at all
             raise SmtpFailure(f"SMTP connection ERROR to {where}.") from None
         if self.log_detail:
             log.info("Remote SMTP server %s connected.", where)
