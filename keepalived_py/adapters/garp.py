@@ -26,6 +26,7 @@ ND_NEIGHBOR_ADVERT = 136
 NA_FLAG_ROUTER = 0x80000000
 NA_FLAG_OVERRIDE = 0x20000000
 ND_OPT_TARGET_LINKADDR = 2
+IFF_NOARP = 0x80
 
 
 def garp_frame(mac: bytes, vip: ipaddress.IPv4Address) -> bytes:
@@ -80,6 +81,15 @@ class GarpSender:
             found = (sock, mac)
             self._socks[ifname] = found
         return found
+
+    @staticmethod
+    def noarp(ifname: str) -> bool:
+        """The interface has IFF_NOARP ("ip link set IF arp off"): keepalived sends it no GARP/NA."""
+        try:
+            with open(f"/sys/class/net/{ifname}/flags", encoding="ascii") as f:
+                return bool(int(f.read().strip(), 16) & IFF_NOARP)
+        except (OSError, ValueError):
+            return False
 
     def mac(self, ifname: str) -> bytes:
         return self._sock(ifname)[1]

@@ -29,6 +29,7 @@ class Gratuitous:
         *,
         pacing: Mapping[str, Pacing] | None = None,
         ipv6_forwarding: Callable[[str], bool] | None = None,
+        noarp: Callable[[str], bool] | None = None,
         detail: bool = False,
     ) -> None:
         self.loop = loop
@@ -36,6 +37,7 @@ class Gratuitous:
         self.pacer = GarpPacer(pacing)
         self.detail = detail
         self._forwarding = ipv6_forwarding
+        self._noarp = noarp
         self._active: dict[str, Callable[[], bool]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
@@ -90,6 +92,8 @@ class Gratuitous:
             self._timer = self.loop.call_at(deadline, self._on_timer)
 
     def _send(self, ifname: str, address: IpAddr) -> None:
+        if self._noarp is not None and self._noarp(ifname):
+            return  # keepalived: "If the interface doesn't support ARP, don't try sending"
         if self.detail:
             what = "gratuitous ARP" if address.version == 4 else "unsolicited Neighbour Advert"
             log.info("Sending %s on %s for %s", what, ifname, address)

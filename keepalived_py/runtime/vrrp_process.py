@@ -232,6 +232,7 @@ class VrrpDaemon:
             self.garp,
             pacing=_garp_pacing(config),
             ipv6_forwarding=self.netlink.ipv6_forwarding,
+            noarp=GarpSender.noarp,
             detail=opts.log_detail,
         )
         self.listeners: dict[tuple[int, str, int], Listener] = {}

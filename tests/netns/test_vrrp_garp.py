@@ -170,3 +170,17 @@ def test_master_rx_lower_priority(make_lab: Callable[..., Lab], daemon: str) -> 
         "Received advert from 192.0.2.2 with lower priority 50, ours 150, forcing new election"
         in proc.output()
     )
+
+
+@pytest.mark.parametrize("daemon", list(DAEMONS))
+def test_no_frames_on_a_noarp_interface(make_lab: Callable[..., Lab], daemon: str) -> None:
+    """``ip link set eth0 arp off``: the master sends no GARP / NA at all (keepalived checks IFF_NOARP)."""
+    the_lab = make_lab(2, ipv6=True)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    n1.run(["ip", "link", "set", "eth0", "arp", "off"], check=True)
+    cap = _capture(n2)
+    proc = DAEMONS[daemon](n1, write_config(n1, _config("", "garp_master_delay 1\ngarp_master_repeat 2")))
+    the_lab.wait_holders(V1, lambda h: h == [1], timeout=15, what="n1 master")
+    # past the delayed batch too
+    stays_true(lambda: _frames(cap) == [], duration=2.0, what=f"no frames: {_frames(cap)}\n{proc.output()}")
+    assert "Sending gratuitous ARP on" not in proc.output()
