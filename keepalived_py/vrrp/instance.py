@@ -173,6 +173,8 @@ class SyncMembership(Protocol):
 
     def can_leave_fault(self, core: VrrpCore) -> bool: ...
 
+    def lower_priority_advert(self, core: VrrpCore, now: float) -> None: ...
+
 
 # --- the core ----------------------------------------------------------------------------------
 
@@ -402,6 +404,20 @@ class VrrpCore:
             self._leave_fault(t, Reason.SYNC_GROUP)
         else:
             self._set_state(State.FAULT, Reason.SYNC_GROUP)
+
+    def sync_lower_prio_garp(self, now: float) -> None:
+        """Another member of the group, master, received a lower-priority advert: our
+        garp_lower_prio_repeat / _delay gratuitous ARPs go out too (while our VIPs are set)."""
+        self._lower_prio_garp(to_us(now))
+
+    def _lower_prio_garp(self, t: int) -> None:
+        p = self.params
+        if p.garp_lower_prio_repeat:
+            self._link_update(p.garp_lower_prio_repeat, "lower-prio")
+            if p.garp_lower_prio_delay_us:
+                self._garp_timers.append(
+                    (t + p.garp_lower_prio_delay_us, p.garp_lower_prio_repeat, "lower-prio-delayed")
+                )
 
     def hold_backup(self, now: float) -> None:
         """A sync group refuses MASTER: wait another master-down interval (vrrp_sync_can_goto_master)."""
@@ -747,12 +763,10 @@ class VrrpCore:
             self._log(f"Received advert from {src} with lower priority {prio}, ours {ours}{suffix}")
             if not p.lower_prio_no_advert:
                 self._send_adv(ours)
-            if p.garp_lower_prio_repeat:
-                self._link_update(p.garp_lower_prio_repeat, "lower-prio")
-                if p.garp_lower_prio_delay_us:
-                    self._garp_timers.append(
-                        (t + p.garp_lower_prio_delay_us, p.garp_lower_prio_repeat, "lower-prio-delayed")
-                    )
+            self._lower_prio_garp(t)
+            if self.sync_group is not None:
+                # the other members refresh their addresses too
+                self.sync_group.lower_priority_advert(self, to_seconds(t))
             self._emit(Notify("MASTER_RX_LOWER_PRI", ours))
             return result, False
         if prio > ours or (prio == ours and cmp > 0):

@@ -84,6 +84,8 @@ class SyncGroup:
                     m.wantstate = State.BACKUP
         for m in self.members:
             m.sync_group = self
+        # members given gratuitous ARPs by another member's input, drained with its steps
+        self._touched: list[VrrpCore] = []
 
     # -- what the members ask ----------------------------------------------------------------
 
@@ -96,6 +98,15 @@ class SyncGroup:
     def can_leave_fault(self, core: VrrpCore) -> bool:
         """try_up_instance: a member comes up only when no other member has a fault of its own."""
         return not any(m.fault for m in self.members if m is not core)
+
+    def lower_priority_advert(self, core: VrrpCore, now: float) -> None:
+        """``core``, master, received a lower-priority advert: the other members with
+        garp_lower_prio_repeat send their gratuitous ARPs too (vrrp_state_master_rx)."""
+        for other in self._others(core):
+            if other.params.garp_lower_prio_repeat:
+                other.sync_lower_prio_garp(now)
+                if other not in self._touched:
+                    self._touched.append(other)
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -143,6 +154,11 @@ class SyncGroup:
         """
         if member not in self.members:
             raise ValueError(f"{member.name} is not a member of sync group {self.name}")
+        touched: list[Step] = [MemberMoved(m.name) for m in self._touched]
+        self._touched = []
+        return touched + self._transition(member, prev, now)
+
+    def _transition(self, member: VrrpCore, prev: State, now: float) -> list[Step]:
         new = member.state
         if new is State.FAULT:
             # down_instance: only a member down on its own account takes the group down.

@@ -16,6 +16,7 @@ from keepalived_py.vrrp.instance import (
     Notify,
     RemoveAddresses,
     SendAdvert,
+    SendGratuitous,
     StateChanged,
     VrrpCore,
 )
@@ -254,7 +255,7 @@ def test_group_of_three_goes_master_when_the_last_timer_fires() -> None:
         MemberMoved("VI_3"),
         GroupChanged("G1", State.BACKUP, State.MASTER),
     ]
-    assert a.state is b.state is c.state is State.MASTER
+    assert [m.state for m in (a, b, c)] == [State.MASTER] * 3
     for m in (a, b, c):
         assert notifies(m.drain()) == ["MASTER"]
 
@@ -389,7 +390,7 @@ def test_owner_group_comes_back_to_master() -> None:
     # group follows; then the owners' timers take the group to MASTER together
     steps = fault(group, a, False, T0 + 2)
     assert GroupChanged("G1", State.FAULT, State.BACKUP) in steps
-    assert a.state is b.state is State.BACKUP
+    assert [a.state, b.state] == [State.BACKUP, State.BACKUP]
     t = T0 + 2
     for _ in range(4):
         for m in sorted(members, key=lambda m: m.get_timer() or 0):
@@ -399,7 +400,7 @@ def test_owner_group_comes_back_to_master() -> None:
             timer(group, m, t)
         if group.state is State.MASTER:
             break
-    assert a.state is b.state is State.MASTER
+    assert [a.state, b.state] == [State.MASTER, State.MASTER]
 
 
 def test_leaving_fault_straight_to_master_syncs_the_group() -> None:
@@ -444,3 +445,41 @@ def test_after_input_of_a_stranger_is_a_programming_error() -> None:
     group, _ = running()
     with pytest.raises(ValueError):
         group.after_input(VrrpCore(params(9)), State.BACKUP, T0)
+
+
+# --- garp_lower_prio_repeat --------------------------------------------------------------------
+
+
+def test_a_master_hearing_a_lower_priority_refreshes_the_other_members_addresses() -> None:
+    """vrrp_state_master_rx: the other members with garp_lower_prio_repeat send theirs too."""
+    group, members = running(3, garp_lower_prio_repeat=2, garp_lower_prio_delay_us=5_000_000)
+    a, b, c = members
+    timer(group, b, T0 + DOWN)
+    timer(group, c, T0 + DOWN)
+    timer(group, a, T0 + DOWN)
+    for m in members:
+        m.drain()
+    prev = a.state
+    a.receive(adv(a, 50), src=PEER, ttl=255, now=T0 + 5)
+    assert group.after_input(a, prev, T0 + 5) == [MemberMoved("VI_2"), MemberMoved("VI_3")]
+    assert SendGratuitous(a.params.vips, 2, "lower-prio") in a.drain()
+    for m in (b, c):
+        assert [x for x in m.drain() if isinstance(x, SendGratuitous)] == [
+            SendGratuitous(m.params.vips, 2, "lower-prio")
+        ]
+    # and again after garp_lower_prio_delay
+    b.handle_timer(T0 + 10)
+    assert SendGratuitous(b.params.vips, 2, "lower-prio-delayed") in b.drain()
+    # the next input reports no member twice
+    prev = a.state
+    a.handle_timer(T0 + 5.5)
+    assert group.after_input(a, prev, T0 + 5.5) == []
+
+
+def test_members_without_lower_prio_garps_are_left_alone() -> None:
+    group, members = running(2, garp_lower_prio_repeat=0)
+    both_master(group, members)
+    a = members[0]
+    prev = a.state
+    a.receive(adv(a, 50), src=PEER, ttl=255, now=T0 + 5)
+    assert group.after_input(a, prev, T0 + 5) == []
