@@ -12,8 +12,10 @@ log line says so (the test machine's kernel has no ipvlan).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +26,7 @@ from keepalived_py.adapters.vmac import (
     read_sysctl,
     write_sysctl,
 )
+from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.vrrp.vmac_names import (
@@ -42,6 +45,8 @@ from keepalived_py.vrrp.vmac_names import (
 )
 
 log = logging.getLogger(__name__)
+
+Sender = VrrpSocketV4 | VrrpSocketV6
 
 
 @dataclass
@@ -76,6 +81,8 @@ class VmacManager:
         self._rp_filter: RpFilterSaved | None = None
         self._rp_filter_done = False
         self._existing: list[LinkInfo] | None = None
+        # send-only advert sockets on the VMACs: (family, name, protocol) -> socket
+        self._senders: dict[tuple[int, str, int], Sender] = {}
 
     # -- start ------------------------------------------------------------------------------
 
@@ -276,6 +283,52 @@ class VmacManager:
         if address is None or self.links.add_address6(ifindex, str(address)) is not None:
             log.info("(%s) adding link-local address to %s failed", inst.name, name)
 
+    # -- advert sockets ---------------------------------------------------------------------
+
+    def sender(self, name: str, family: int, protocol: int, *, unicast_hops: int = 255) -> Sender:
+        """The socket an instance's adverts leave by from its VMAC (with the virtual MAC).
+
+        It joins no group: adverts are received on the base interface, which sees the same
+        frames.  A VMAC that joined the VRRP group would send IGMP/MLD reports from the
+        virtual MAC, and a switch would learn that MAC on a backup's port; keepalived stops
+        that with an nftables rule that re-sends them from the base interface
+        (``vmac_map``), we by not joining on the VMAC at all.
+        """
+        key = (family, name, protocol)
+        found = self._senders.get(key)
+        if found is None:
+            if family == socket.AF_INET:
+                found = VrrpSocketV4(name, group=None, protocol=protocol, rcvbuf=1)
+            else:
+                found = VrrpSocketV6(name, group=None, unicast_hops=unicast_hops, rcvbuf=1)
+            self._senders[key] = found
+        return found
+
+    def reopen_senders(
+        self, name: str
+    ) -> list[tuple[VrrpSocketV4 | VrrpSocketV6, VrrpSocketV4 | VrrpSocketV6]]:
+        """New sockets for a VMAC made again: (old, new) pairs."""
+        pairs = []
+        for key, old in list(self._senders.items()):
+            if key[1] != name:
+                continue
+            with contextlib.suppress(OSError):
+                old.close()
+            del self._senders[key]
+            try:
+                new = self.sender(name, key[0], key[2])
+            except OSError as exc:
+                log.info("cannot open a VRRP socket on %s: %s", name, exc.strerror)
+                continue
+            pairs.append((old, new))
+        return pairs
+
+    def _close_senders(self) -> None:
+        for sock in self._senders.values():
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._senders.clear()
+
     # -- stop -------------------------------------------------------------------------------
 
     def release(self, *, detail: bool = False) -> None:
@@ -314,6 +367,7 @@ class VmacManager:
             log.info("Unable to reset parameters for %s", base)
 
     def close(self, *, release: bool, detail: bool = False) -> None:
+        self._close_senders()
         if release:
             self.release(detail=detail)
         self.links.close()
