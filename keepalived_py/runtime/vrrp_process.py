@@ -297,11 +297,10 @@ class VrrpDaemon:
             core = VrrpCore(params)
             ah = params.auth_type == AUTH_AH and family == socket.AF_INET and params.version == 2
             protocol = packet.IPPROTO_AH if ah else packet.IPPROTO_VRRP
-            # use_vmac: VIPs on the VMAC, adverts too unless vmac_xmit_base (runtime/vrrp_vmac.py)
+            # use_vmac: VIPs on the VMAC, adverts sent from it unless vmac_xmit_base, received on
+            # the interface (runtime/vrrp_vmac.py says why)
             vmac = self.vmacs.setup(inst, detail=self.opts.log_detail)
-            listener = self._listener(
-                family, vmac if vmac and not inst.vmac_xmit_base else ifname, inst, protocol
-            )
+            listener = self._listener(family, ifname, inst, protocol)
             if params.unicast:
                 dests: tuple[IpAddr, ...] = tuple(p.address for p in params.unicast_peers)
             else:
@@ -314,7 +313,9 @@ class VrrpDaemon:
                 src = ipaddress.IPv4Address(0) if family == socket.AF_INET else ipaddress.IPv6Address(0)
                 core.set_fault(True, self.loop.time())
             path = AdvertPath(
-                listener.sock,
+                self.vmacs.sender(vmac, family, protocol, unicast_hops=inst.unicast_ttl or 255)
+                if vmac and not inst.vmac_xmit_base
+                else listener.sock,
                 src,
                 dests,
                 ttl=inst.unicast_ttl or 255,
@@ -453,15 +454,10 @@ class VrrpDaemon:
         """A deleted VMAC is made again at once (as keepalived); its sockets are opened anew."""
         for name in self.vmacs.recreate_missing(self._instances, detail=self.opts.log_detail):
             self.garp.forget(name)
-            for key, old in list(self.listeners.items()):
-                if key[1] != name or not old.drivers:
-                    continue
-                old.sock.close()
-                del self.listeners[key]
-                new = self._listener(key[0], name, self._instances[old.drivers[0].name], key[2])
-                new.drivers.extend(old.drivers)
-                for driver in old.drivers:
-                    driver.path.sock = new.sock
+            for old, new in self.vmacs.reopen_senders(name):
+                for driver in self.drivers:
+                    if driver.path.sock is old:
+                        driver.path.sock = new
             # the VIPs went with the old link: through FAULT, as keepalived (links_changed then
             # finds the new VMAC up)
             for driver in self.drivers:

@@ -63,6 +63,8 @@ while time.monotonic() < end and (want["vrrp"] is None or want["arp"] is None):
         want["vrrp"] = want["vrrp"] or frame
     elif kind == b"\x08\x06" and socket.inet_ntoa(frame[28:32]) == vip:
         want["arp"] = want["arp"] or frame
+    elif kind == b"\x08\x00" and frame[23] == 2:
+        print("igmp", frame.hex(), flush=True)
 for key, frame in want.items():
     if frame:
         print(key, frame.hex(), flush=True)
@@ -98,12 +100,17 @@ class Capture:
         )
 
     def frames(self, timeout: float = 20.0) -> dict[str, bytes]:
+        """The first VRRP and ARP frames; IGMP ones in ``igmp_frames``."""
         out, err = self.proc.communicate(timeout=timeout)
         assert self.proc.returncode == 0, err
         found = {}
+        self.igmp_frames = []
         for line in out.splitlines():
             key, _, data = line.partition(" ")
-            found[key] = bytes.fromhex(data)
+            if key == "igmp":
+                self.igmp_frames.append(bytes.fromhex(data))
+            else:
+                found[key] = bytes.fromhex(data)
         return found
 
 
@@ -436,3 +443,21 @@ def test_vmac_left_by_a_crash_is_adopted(make_lab: Callable[..., Lab]) -> None:
     _gone(node)
     assert "(VI_1) Found matching interface vrrp.51" in again.output()
     assert "Success creating VMAC interface" not in again.output()
+
+
+@pytest.mark.parametrize("daemon", ["keepalived-py", "keepalived"])
+def test_vmac_igmp_reports_leave_from_the_base_mac(make_lab: Callable[..., Lab], daemon: str) -> None:
+    """A switch must never learn the virtual MAC from a backup: the VRRP group's IGMP reports
+    leave with the base interface's MAC (keepalived re-sends them from the base with an
+    nftables rule; keepalived-py joins the group on the base interface only)."""
+    if daemon == "keepalived":
+        _needs_keepalived()
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    base_mac = str(vmac_link(node, "eth0")["address"])  # type: ignore[index]
+    capture = Capture(the_lab, 1, "192.0.2.250", limit=6.0)  # nobody sends from .250: 6 s of frames
+    proc = (start_kpy if daemon == "keepalived-py" else start_keepalived)(node, _config(node, 100))
+    capture.frames()
+    _stop(proc)
+    sources = {_frame(f).src for f in capture.igmp_frames}
+    assert sources == {base_mac}
