@@ -1107,14 +1107,16 @@ def _global_defs_keywords() -> list[Keyword]:
                 zero_to_one="vrrp_garp_master_repeat must be greater than 0, setting to 1",
             ),
         ),
-        kw("vrrp_garp_master_refresh", _garp_refresh),
-        unsigned_kw(
-            "vrrp_garp_master_refresh_repeat",
-            "vrrp_garp_master_refresh_repeat",
-            0,
-            UINT_MAX,
-            "vrrp_garp_master_refresh_repeat '{value}' invalid - ignoring",
-            zero_to_one="vrrp_garp_master_refresh_repeat must be greater than 0, setting to 1",
+        kw("vrrp_garp_master_refresh", _garp_refresh, status="supported"),
+        supported(
+            unsigned_kw(
+                "vrrp_garp_master_refresh_repeat",
+                "vrrp_garp_master_refresh_repeat",
+                0,
+                UINT_MAX,
+                "vrrp_garp_master_refresh_repeat '{value}' invalid - ignoring",
+                zero_to_one="vrrp_garp_master_refresh_repeat must be greater than 0, setting to 1",
+            ),
         ),
         supported(
             unsigned_kw(

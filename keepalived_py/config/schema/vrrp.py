@@ -1035,7 +1035,7 @@ def instance_table() -> Table:
                     ),
                 )
             ),
-            _kw("garp_master_refresh", _garp_refresh),
+            Keyword("garp_master_refresh", _garp_refresh, status="supported"),
             supported(
                 _kw(
                     "garp_master_repeat",
@@ -1048,15 +1048,17 @@ def instance_table() -> Table:
                     ),
                 )
             ),
-            _kw(
-                f"{g}_refresh_repeat",
-                _unsigned_kw(
-                    "garp_master_refresh_repeat",
-                    0,
-                    UINT_MAX,
-                    "({name}): garp_master_refresh_repeat '{value}' invalid - ignoring",
-                    zero_fix="({name}): garp_master_refresh_repeat must be greater than 0, setting to 1",
-                ),
+            supported(
+                _kw(
+                    f"{g}_refresh_repeat",
+                    _unsigned_kw(
+                        "garp_master_refresh_repeat",
+                        0,
+                        UINT_MAX,
+                        "({name}): garp_master_refresh_repeat '{value}' invalid - ignoring",
+                        zero_fix="({name}): garp_master_refresh_repeat must be greater than 0, setting to 1",
+                    ),
+                )
             ),
             supported(
                 _kw(
