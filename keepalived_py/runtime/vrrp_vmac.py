@@ -2,9 +2,17 @@
 
 keepalived creates the VMAC when it starts (not when it becomes MASTER), brings it up at once and
 keeps it up in every state; the instance's VIPs and gratuitous ARPs go on it (so ARP tables
-learn the virtual MAC) and so do its adverts, unless ``vmac_xmit_base``, which sends and
-receives them on the base interface.  At stop (not with ``--dont-release-vrrp``) the rp_filter
-changes and the base interface's ARP parameters are put back and the VMAC is deleted.
+learn the virtual MAC) and so do its adverts, unless ``vmac_xmit_base``, which sends them from
+the base interface.  Adverts are received on the base interface (see ``sender``).  A VMAC that
+goes down faults its instance; one that is deleted is made again at once.  At stop (not with
+``--dont-release-vrrp``) the rp_filter changes and the base interface's ARP parameters are put
+back and the VMAC is deleted.
+
+Known differences: keepalived 2.2.7 leaves the base interface's arp_ignore/arp_filter at 1 after
+stop (its saved copy is overwritten by its own netlink notification), we put them back; it raises
+rp_filter only on interfaces it has had netlink news about since it started, we on all; its
+nftables ``vmac_map``/``vmac_set`` rules (IPv6: MLD reports re-sent from the base, router
+solicitations dropped) are not made here (see ``sender`` for IPv4).
 
 ``use_ipvlan`` is parsed but has no run-time effect yet: the instance runs on its interface and a
 log line says so (the test machine's kernel has no ipvlan).
