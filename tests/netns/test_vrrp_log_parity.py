@@ -6,7 +6,7 @@ instance (``(VI_1) ...``) are normalised (timestamps, the addresses of n1 / n2, 
 microseconds in timers) and the two sets must be equal.  Scenarios: start-up election, the master
 killed, priority-0 handover, preemption, a master receiving lower priority and priority 0,
 wrong password, wrong auth type, wrong advert interval, a VIP missing from the master's adverts,
-a wrong VIP count, VRRPv3 interval adoption, preempt_delay and log_unknown_vrids.
+a wrong VIP count, VRRPv3 interval adoption, preempt_delay, log_unknown_vrids and a link down/up.
 """
 
 from __future__ import annotations
@@ -221,6 +221,17 @@ def scenario_unknown_vrid(lab: Lab, daemon: str) -> Run:
     return run
 
 
+def scenario_fault(lab: Lab, daemon: str) -> Run:
+    """The master's link goes down (FAULT) and comes back (BACKUP, then MASTER again)."""
+    run = _start(lab, daemon, vrrp_config(priority=150))
+    lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="n1 master")
+    run.me.run(["ip", "link", "set", "eth0", "down"], check=True)
+    run.wait_line("(VI_1) Entering FAULT STATE")
+    run.me.run(["ip", "link", "set", "eth0", "up"], check=True)
+    lab.wait_holders(VIP, lambda h: h == [1], timeout=15, what="n1 master again")
+    return run
+
+
 SCENARIOS: dict[str, Callable[[Lab, str], Run]] = {
     "startup-election": scenario_startup_election,
     "master-killed": scenario_master_killed,
@@ -235,6 +246,7 @@ SCENARIOS: dict[str, Callable[[Lab, str], Run]] = {
     "v3-interval": scenario_v3_interval,
     "preempt-delay": scenario_preempt_delay,
     "unknown-vrid": scenario_unknown_vrid,
+    "fault": scenario_fault,
 }
 
 
