@@ -14,12 +14,14 @@
   receiving lower priority adverts: the script runs without arguments and the global
   ``notify_fifo`` gets ``INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150``, read here by the
   ``notify_fifo_script`` (started with the FIFO's name as last argument), as keepalived does;
-  the lone global FIFO stays after the daemon stopped, as keepalived leaves it.
+  the lone global FIFO (made for the user named on its line) stays after the daemon stopped, as
+  keepalived leaves it.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import stat
 import sys
@@ -141,7 +143,7 @@ def _rx_lower(the_lab: Lab, start: Starter) -> tuple[list[str], list[str], str]:
     os.chmod(reader, 0o755)
     config = vrrp_config(
         priority=150,
-        global_extra=f'notify_fifo {fifo}\nnotify_fifo_script "{reader} tag"',
+        global_extra=f'notify_fifo {fifo} nobody\nnotify_fifo_script "{reader} tag"',
         extra=f"notify_master_rx_lower_pri {rx}",
     )
     proc = start(master, write_config(master, config))
@@ -192,6 +194,9 @@ def test_master_rx_lower_pri_like_keepalived(make_lab: Callable[..., Lab]) -> No
         # a lone global notify_fifo is left in place by keepalived's VRRP process
         assert stat.S_ISFIFO(os.stat(fifo).st_mode)
         assert stat.S_IMODE(os.stat(fifo).st_mode) == 0o600
+        # made by the daemon for the user named on the notify_fifo line (and its group)
+        nobody = pwd.getpwnam("nobody")
+        assert (os.stat(fifo).st_uid, os.stat(fifo).st_gid) == (nobody.pw_uid, nobody.pw_gid)
     ours, theirs = runs
     stop = 'INSTANCE "VI_1" STOP 150'
     assert (stop in ours[1]) == (stop in theirs[1])
