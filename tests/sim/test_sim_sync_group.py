@@ -270,3 +270,53 @@ def test_orderly_stop_hands_the_group_over_after_skew() -> None:
         (10_500_000 + SKEW[100], "A2", "BACKUP", "MASTER"),
         (10_500_000 + SKEW[100], "A1", "BACKUP", "MASTER"),
     ]
+
+
+def test_split_brain_heals_as_a_unit() -> None:
+    """Partitioned, both hosts take both instances; once healed, the lower-priority host's
+    first member to hear the higher master steps down and takes its other member along."""
+    lan, a, b = two_hosts()
+    lan.run_until(10 * S)
+    lan.partition(("A1", "A2"), ("B1", "B2"))
+    lan.run_until(20 * S)
+    assert lan.masters() == ["A1", "A2", "B1", "B2"]
+    lan.heal()
+    lan.run_until(30 * S)
+    assert lan.masters() == ["B1", "B2"]
+    assert a.group_history[-1][1:] == ("MASTER", "BACKUP")
+    steps = [x for x in lan.transitions() if x[1] in ("A1", "A2") and x[0] > 20 * S]
+    assert len(steps) == 2 and steps[0][0] == steps[1][0]  # both in the same instant
+    assert b.group_history[-1][1:] == ("BACKUP", "MASTER")
+
+
+def test_three_members_move_together() -> None:
+    lan = Lan()
+    groups: dict[str, SyncGroup] = {}
+    for host, prio in (("A", 100), ("B", 200)):
+        for i in (1, 2, 3):
+            lan.add(f"{host}{i}", p(f"VI_{i}", i, prio, 1 if host == "A" else 2))
+    by_node: dict[str, tuple[str, SyncGroup]] = {}
+
+    def after_input(node: Node, prev: State) -> None:
+        host, group = by_node[node.name]
+        assert node.core is not None
+        for step in group.after_input(node.core, prev, lan.now / 1e6):
+            if isinstance(step, MemberMoved):
+                lan.flush(f"{host}{step.member[-1]}")
+
+    lan.after_input = after_input
+    for host in "AB":
+        cores = [VrrpCore(lan.nodes[f"{host}{i}"].params) for i in (1, 2, 3)]
+        groups[host] = SyncGroup("G1", cores)
+        groups[host].begin()
+        for i, core in enumerate(cores, 1):
+            by_node[f"{host}{i}"] = (host, groups[host])
+            lan.start_core(f"{host}{i}", core)
+    lan.run_until(10 * S)
+    assert lan.masters() == ["B1", "B2", "B3"]
+    for i in (1, 2, 3):
+        lan.crash(f"B{i}")
+    lan.run_until(30 * S)
+    assert lan.masters() == ["A1", "A2", "A3"]
+    took = {t for t, who, _, new in lan.transitions() if who.startswith("A") and new == "MASTER"}
+    assert took == {DOWN[200] + 6 * S + DOWN[100]}  # B's last adverts at 9.21875 s
