@@ -33,6 +33,7 @@ from keepalived_py.vrrp.vip_filter_rules import (
     FilterEntry,
     FilterOptions,
     VipFilterTables,
+    VmacLink,
 )
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,15 @@ class VipFilter:
         if self.tables.first_setup_pending:
             existing = self._existing if self._existing is not None else self._existing_tables()
         self._apply(self.tables.add(instance, entries, existing=existing))
+
+    def add_vmac(self, vmac: VmacLink, families: tuple[str, ...]) -> None:
+        """A use_vmac instance's VMAC exists (keepalived: when it creates or takes it over)."""
+        if self._closed or not families:
+            return
+        existing: tuple[str, ...] = ()
+        if self.tables.first_setup_pending:
+            existing = self._existing if self._existing is not None else self._existing_tables()
+        self._apply(self.tables.add_vmac(vmac, families, existing=existing))
 
     def remove(self, instance: str, entries: tuple[FilterEntry, ...]) -> None:
         if self._closed or not entries:

@@ -15,7 +15,13 @@ from keepalived_py.adapters.vip_filter import InstanceFilter, VipFilter
 from keepalived_py.config.model.global_defs import GlobalDefs
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime.vrrp_driver import VrrpDriver
-from keepalived_py.vrrp.vip_filter_rules import instance_entries, needs_filter, plan_options
+from keepalived_py.vrrp.vip_filter_rules import (
+    VmacLink,
+    instance_entries,
+    needs_filter,
+    plan_options,
+    vmac_families,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +37,43 @@ def attach_firewall(
 ) -> VipFilter | None:
     """Give each driver that needs drop rules its InstanceFilter; None if none is needed."""
     drivers = tuple(drivers)
-    options, logs = plan_options(gd, (d.core.params.accept for d in drivers))
+    vmacs = {
+        d.name: VmacLink(d.vip_ifname, inst.interface, ifindex(d.vip_ifname) or 0)
+        for d in drivers
+        if (inst := instances.get(d.name)) is not None
+        and inst.use_vmac
+        and inst.interface
+        and d.vip_ifname != inst.interface
+    }
+    # keepalived wants a firewall for an instance without accept mode, or with a VMAC
+    options, logs = plan_options(gd, (d.core.params.accept and d.name not in vmacs for d in drivers))
     for line in logs:
         log.info("%s", line)
     if options is None:
         return None
     vip_filter = VipFilter(options)
+    filtered = [
+        d for d in drivers if needs_filter(accept=d.core.params.accept, priority=d.core.params.priority)
+    ]
+    if vmacs or filtered:
+        vip_filter.prepare()
     for driver in drivers:
-        params = driver.core.params
         inst = instances.get(driver.name)
-        if inst is None or not needs_filter(accept=params.accept, priority=params.priority):
+        vmac = vmacs.get(driver.name)
+        if inst is not None and vmac is not None:
+            evips = (entry.family for entry in inst.virtual_ipaddresses_excluded)
+            families = vmac_families(
+                driver.core.params.family, evips, disable_local_igmp=gd.disable_local_igmp
+            )
+            vip_filter.add_vmac(vmac, families)
+    for driver in filtered:
+        inst = instances.get(driver.name)
+        if inst is None:
             continue
         entries = instance_entries(
             inst, options, ifindex=lambda name: ifindex(name) or 0, own_ifname=driver.vip_ifname
         )
         driver.firewall = InstanceFilter(vip_filter, driver.name, entries, detail=detail)
-    if any(driver.firewall is not None for driver in drivers):
-        vip_filter.prepare()
     return vip_filter
 
 

@@ -39,6 +39,8 @@ VIPS = "vips"
 LINK_LOCAL = "vips_link_local"
 LINK_LOCAL_NAME = "vips_link_local_name"
 NEIGHBOR_DISCOVERY = "neighbor-discovery"
+VMAC_MAP = "vmac_map"
+VMAC_SET = "vmac_set"
 
 # keepalived's log line when it takes the default table (vrrp_complete_instance)
 DEFAULT_TABLE_MESSAGE = "use_vmac or no_accept/strict specified, but no firewall configured - using nftables"
@@ -234,10 +236,34 @@ class Change:
 @dataclass
 class _Table:
     family: str
-    sets: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (type, flags)
+    sets: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (type, flags, set/map)
     chains: dict[str, str | None] = field(default_factory=dict)  # name -> hook or None
     rules: dict[str, list[str]] = field(default_factory=dict)  # chain -> rule texts
     elements: dict[str, set[FilterEntry]] = field(default_factory=dict)
+    # vmac_map / vmac_set: (VMAC name, its index for the listing order, base name or "")
+    vmacs: dict[str, set[tuple[str, int, str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VmacLink:
+    """A VMAC (macvlan) of a use_vmac instance and the interface it sits on."""
+
+    name: str
+    base: str
+    ifindex: int = 0
+
+
+def vmac_families(family: int, evip_families: Iterable[int], *, disable_local_igmp: bool) -> tuple[str, ...]:
+    """The tables keepalived adds a VMAC to: its instance's family (IPv4 only without
+    ``disable_local_igmp``), and the other family too when it has eVIPs of that family."""
+    own = IP if family == 4 else IP6
+    other = IP6 if family == 4 else IP
+    if family == 4 and disable_local_igmp:
+        return ()
+    found = [own]
+    if any(f != family for f in evip_families):
+        found.append(other)
+    return tuple(found)
 
 
 class VipFilterTables:
@@ -311,6 +337,43 @@ class VipFilterTables:
             elements.append(ElementChange(False, family, set_name, tuple(group)))
         return Change(self._name, elements=tuple(elements))
 
+    def add_vmac(self, vmac: VmacLink, families: Iterable[str], *, existing: Iterable[str] = ()) -> Change:
+        """A VMAC was created: IGMP / MLD reports sent on it are dropped, a copy goes out on its
+        base interface (``dup``), and IPv6 router solicitations from it are dropped."""
+        lines: list[str] = []
+        logs: list[str] = []
+        old = tuple(f for f in (IP, IP6) if f in set(existing))
+        for family in families:
+            if family not in self._tables:
+                self._setup_table(family, lines, logs, old)
+            table = self._tables[family]
+            if VMAC_MAP not in table.sets:
+                self._setup_igmp(table, lines)
+            entry = (vmac.name, vmac.ifindex, vmac.base)
+            if entry in table.vmacs[VMAC_MAP]:
+                continue
+            table.vmacs[VMAC_MAP].add(entry)
+            lines.append(f'add element {family} {self._name} {VMAC_MAP} {{ "{vmac.name}" : "{vmac.base}" }}')
+            if family == IP6:
+                table.vmacs[VMAC_SET].add((vmac.name, vmac.ifindex, ""))
+                lines.append(f'add element {family} {self._name} {VMAC_SET} {{ "{vmac.name}" }}')
+        return Change(self._name, _script(lines), logs=tuple(logs))
+
+    def _setup_igmp(self, table: _Table, lines: list[str]) -> None:
+        self._set(table, VMAC_MAP, "iface_index : iface_index", lines, kind="map")
+        if table.family == IP6:
+            self._set(table, VMAC_SET, "iface_index", lines)
+        macvlan = 'meta oifkind "macvlan"'
+        if table.family == IP:
+            report = "ip protocol igmp"
+            dup = "dup to ip daddr device oif map @vmac_map"
+        else:
+            report = "icmpv6 type mld2-listener-report"
+            dup = "dup to ip6 daddr device oif map @vmac_map"
+        self._rule(table, "out", f"{report} {macvlan} {dup}", "drop", lines)
+        if table.family == IP6:
+            self._rule(table, "out", f"icmpv6 type nd-router-solicit {macvlan} oif @vmac_set", "drop", lines)
+
     def cleanup(self) -> Change:
         """Delete our tables (the VRRP process ends); afterwards everything starts again."""
         lines = [f"delete table {family} {self._name}" for family in (IP, IP6) if family in self._tables]
@@ -345,11 +408,14 @@ class VipFilterTables:
             spec = f" {{ type filter hook {hook} priority {self.options.priority}; policy accept; }}"
         lines.append(f"add chain {table.family} {self._name} {name}{spec}")
 
-    def _set(self, table: _Table, name: str, type_: str, lines: list[str], flags: str = "") -> None:
-        table.sets[name] = (type_, flags)
+    def _set(
+        self, table: _Table, name: str, type_: str, lines: list[str], flags: str = "", kind: str = "set"
+    ) -> None:
+        table.sets[name] = (type_, flags, kind)
         table.elements[name] = set()
+        table.vmacs[name] = set()
         extra = f" flags {flags};" if flags else ""
-        lines.append(f"add set {table.family} {self._name} {name} {{ type {type_};{extra} }}")
+        lines.append(f"add {kind} {table.family} {self._name} {name} {{ type {type_};{extra} }}")
 
     def _rule(self, table: _Table, chain: str, match: str, verdict: str, lines: list[str]) -> None:
         text = f"{match}{self._counter()} {verdict}"
@@ -412,12 +478,14 @@ class VipFilterTables:
         for table in self._tables.values():
             out.append(f"table {table.family} {self._name} {{")
             blocks: list[list[str]] = []
-            for name, (type_, flags) in table.sets.items():
-                block = [f"\tset {name} {{", f"\t\ttype {type_}"]
+            for name, (type_, flags, kind) in table.sets.items():
+                block = [f"\t{kind} {name} {{", f"\t\ttype {type_}"]
                 if flags:
                     block.append(f"\t\tflags {flags}")
                 elements = table.elements[name]
-                if name == NEIGHBOR_DISCOVERY:
+                if table.vmacs[name]:
+                    block.append(f"\t\telements = {{ {_vmac_listing(table.vmacs[name])} }}")
+                elif name == NEIGHBOR_DISCOVERY:
                     block.append(f"\t\telements = {{ nd-neighbor-solicit{_NEWLINE}nd-neighbor-advert }}")
                 elif elements:
                     block.append(f"\t\telements = {{ {_listing(elements)} }}")
@@ -451,6 +519,14 @@ def _listing(elements: set[FilterEntry]) -> str:
         pairs = [", ".join(texts[i : i + 2]) for i in range(0, len(texts), 2)]
         return _NEWLINE.join(pairs)
     return _NEWLINE.join(texts)
+
+
+def _vmac_listing(vmacs: set[tuple[str, int, str]]) -> str:
+    """Interface indexes (map elements too): sorted by index, five to a line."""
+    texts = [
+        f'"{name}" : "{base}"' if base else f'"{name}"' for name, _, base in sorted(vmacs, key=lambda v: v[1])
+    ]
+    return _NEWLINE.join(", ".join(texts[i : i + 5]) for i in range(0, len(texts), 5))
 
 
 def _listed_rule(rule: str) -> str:

@@ -235,3 +235,62 @@ def test_no_accept_drops_traffic_to_the_vip(make_lab: Callable[..., Lab]) -> Non
     wait_until(lambda: ping(n2, VIP), timeout=LIMIT, what="the VIP answers with accept\n" + proc.output())
     assert ruleset(n1) == ""
     _stop(proc)
+
+
+VMAC_CONFIG = """global_defs {
+    router_id kpy_lab
+    nftables_counters
+}
+vrrp_instance VI_V6 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 82
+    priority 100
+    advert_int 3
+    use_vmac
+    virtual_ipaddress {
+        2001:db8::182/64
+    }
+}
+vrrp_instance VI_V4 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 83
+    priority 100
+    advert_int 3
+    use_vmac
+    no_accept
+    version 3
+    virtual_ipaddress {
+        192.0.2.183/24
+    }
+}
+"""
+
+
+def test_use_vmac_tables_match_keepalived(make_lab: Callable[..., Lab]) -> None:
+    """With use_vmac keepalived has a table from the start: IGMP/MLD reports of a VMAC leave
+    from its base interface (dup), router solicitations from it are dropped."""
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    the_lab = make_lab(2, ipv6=True)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    the_lab.partition(cut=True)
+    ours = start_kpy(n1, write_config(n1, VMAC_CONFIG))
+    theirs = start_keepalived(n2, write_config(n2, VMAC_CONFIG))
+    try:
+        # before any MASTER (advert_int 3: about 10 s to wait): the VMAC part only
+        wait_until(same_rules(n1, n2, tables=2), timeout=LIMIT, what="same VMAC tables")
+        assert "vips" not in ruleset(n1) + ruleset(n2)
+        both = lambda: all(n.holds(a, dev=d) for n in (n1, n2) for a, d in (("192.0.2.183", "vrrp.83"),))  # noqa: E731
+        wait_until(both, timeout=2 * LIMIT, what="both masters\n" + the_lab.logs())
+        wait_until(lambda: same_rules(n1, n2, tables=2)() and "192.0.2.183" in ruleset(n1), timeout=LIMIT)
+    except AssertionError:
+        raise AssertionError(diff_message(n1, n2)) from None
+    assert '"vrrp.82" : "eth0"' in ruleset(n1) and '"vrrp.83" : "eth0"' in ruleset(n1)
+    for proc in (ours, theirs):
+        proc.send_signal(signal.SIGTERM)
+    for proc in (ours, theirs):
+        assert proc.wait(LIMIT) == 0, proc.output()
+    assert ruleset(n1) == ruleset(n2) == ""

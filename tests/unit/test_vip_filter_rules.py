@@ -16,11 +16,13 @@ from keepalived_py.vrrp.vip_filter_rules import (
     FilterEntry,
     FilterOptions,
     VipFilterTables,
+    VmacLink,
     filter_entry,
     instance_entries,
     needs_filter,
     nft_identifier,
     plan_options,
+    vmac_families,
 )
 from tests.configtest import parse_text
 
@@ -272,3 +274,40 @@ def test_change_parts() -> None:
     assert tables.add("A", [ll("192.0.2.1")]).empty
     removed = tables.remove("A", [ll("192.0.2.1")])
     assert removed.script == "" and [e.add for e in removed.elements] == [False]
+
+
+def test_use_vmac_tables() -> None:
+    options, instances, _ = load("use_vmac.conf")
+    assert options == FilterOptions(counters=True)
+    tables = VipFilterTables(options)
+    # keepalived makes the VMACs in configuration order: vrrp.82 (IPv6), vrrp.83 (IPv4)
+    six = tables.add_vmac(VmacLink("vrrp.82", "eth0", 3), ("ip6",), existing=["ip"])
+    assert six.logs == ("Deleting old ip keepalived table",)
+    assert 'add element ip6 keepalived vmac_map { "vrrp.82" : "eth0" }\n' in six.script
+    tables.add_vmac(VmacLink("vrrp.83", "eth0", 4), ("ip",))
+    assert tables.add_vmac(VmacLink("vrrp.83", "eth0", 4), ("ip",)).empty
+    assert tables.render() == recorded("use_vmac.backup.txt")
+    vi_v4 = instance_entries(instances["VI_V4"], options, own_ifname="vrrp.83")
+    change = tables.add("VI_V4", vi_v4)
+    assert change.script.startswith("add chain ip keepalived in ")
+    assert tables.render() == recorded("use_vmac.master.txt")
+
+
+def test_vmac_families() -> None:
+    assert vmac_families(4, [], disable_local_igmp=False) == ("ip",)
+    assert vmac_families(4, [4, 6], disable_local_igmp=False) == ("ip", "ip6")
+    assert vmac_families(4, [6], disable_local_igmp=True) == ()
+    assert vmac_families(6, [], disable_local_igmp=True) == ("ip6",)
+    assert vmac_families(6, [4], disable_local_igmp=False) == ("ip6", "ip")
+
+
+def test_vmac_listing_many() -> None:
+    # as nft 1.0.6 lists them: by index, five to a line, map elements too
+    tables = VipFilterTables()
+    for i in range(7, 0, -1):
+        tables.add_vmac(VmacLink(f"vrrp.{i}", "eth0", i), ("ip6",))
+    text = tables.render()
+    names = ", ".join(f'"vrrp.{i}"' for i in range(1, 6))
+    pairs = ", ".join(f'"vrrp.{i}" : "eth0"' for i in range(1, 6))
+    assert f'elements = {{ {pairs},\n\t\t\t     "vrrp.6" : "eth0", "vrrp.7" : "eth0" }}' in text
+    assert f'elements = {{ {names},\n\t\t\t     "vrrp.6", "vrrp.7" }}' in text
