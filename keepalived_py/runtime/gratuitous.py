@@ -47,6 +47,10 @@ class Gratuitous:
         self._active[owner] = active
         self.pacer.register(owner)
 
+    def set_base(self, ifname: str, base: str) -> None:
+        """``ifname`` is a VMAC on ``base``: paced, and checked for NOARP, as ``base``."""
+        self.pacer.set_base(ifname, base)
+
     def link_update(self, owner: str, items: Sequence[tuple[IpAddr, str]], repeat: int) -> None:
         """keepalived's vrrp_send_link_update for ``items`` (address, interface) of ``owner``."""
         for step in self.pacer.link_update(owner, items, repeat, self.loop.time()):
@@ -92,7 +96,7 @@ class Gratuitous:
             self._timer = self.loop.call_at(deadline, self._on_timer)
 
     def _send(self, ifname: str, address: IpAddr) -> None:
-        if self._noarp is not None and self._noarp(ifname):
+        if self._noarp is not None and self._noarp(self.pacer.base(ifname)):
             return  # keepalived: "If the interface doesn't support ARP, don't try sending"
         if self.detail:
             what = "gratuitous ARP" if address.version == 4 else "unsolicited Neighbour Advert"

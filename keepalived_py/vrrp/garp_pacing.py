@@ -111,6 +111,19 @@ class GarpPacer:
         # keepalived's vrrp->garp_pending / gna_pending: the instance has something queued
         self._owner_pending: set[str] = set()
         self._timer: int | None = None
+        # a VMAC -> its base interface: frames leave on the VMAC, paced as the base interface
+        self._base: dict[str, str] = {}
+
+    def set_base(self, ifname: str, base: str) -> None:
+        """Frames sent on ``ifname`` (a VMAC) are paced with those of ``base`` (keepalived's
+        IF_BASE_IFP: the pacing belongs to the physical interface)."""
+        if ifname == base:
+            self._base.pop(ifname, None)
+        else:
+            self._base[ifname] = base
+
+    def base(self, ifname: str) -> str:
+        return self._base.get(ifname, ifname)
 
     def register(self, owner: str) -> None:
         """Fix the instance's place in the walk order (configuration order)."""
@@ -130,11 +143,12 @@ class GarpPacer:
         for round_ in range(repeat):
             for address, ifname in items:
                 interval = self._interval(address, ifname)
-                due_at = self._next.get((ifname, address.version))
+                key = (self.base(ifname), address.version)
+                due_at = self._next.get(key)
                 if interval is None or due_at is None or t >= due_at:
                     steps.append(Step(address, ifname, round_ == 0, True))
                     if interval is not None:
-                        self._next[(ifname, address.version)] = t + interval
+                        self._next[key] = t + interval
                 else:
                     steps.append(Step(address, ifname, round_ == 0, False))
                     self._queue(owner, (address, ifname), t + interval)
@@ -145,7 +159,7 @@ class GarpPacer:
         restarts the interface's clock, as keepalived's *_immediate senders do."""
         interval = self._interval(address, ifname)
         if interval is not None:
-            self._next[(ifname, address.version)] = to_us(now) + interval
+            self._next[(self.base(ifname), address.version)] = to_us(now) + interval
 
     def cancel(self, owner: str) -> None:
         """The instance left MASTER: forget what it had queued."""
@@ -178,7 +192,7 @@ class GarpPacer:
                 if interval is None:
                     pending.discard(item)
                     continue
-                key = (ifname, address.version)
+                key = (self.base(ifname), address.version)
                 due_at = self._next.get(key, 0)
                 if t >= due_at:
                     out.append(Due(owner, address, ifname))
@@ -191,7 +205,7 @@ class GarpPacer:
         return out
 
     def _interval(self, address: IpAddr, ifname: str) -> int | None:
-        found = self.pacing.get(ifname)
+        found = self.pacing.get(self.base(ifname))
         return None if found is None else found.interval(address)
 
     def _queue(self, owner: str, item: Item, candidate: int) -> None:

@@ -123,3 +123,14 @@ def test_pacing_table() -> None:
         [(200_000, None, ("eth1",))], global_garp_us=0, global_gna_us=50_000, interfaces=("eth0", "eth1")
     )
     assert table == {"eth1": Pacing(200_000, None), "eth0": Pacing(None, 50_000)}
+
+
+def test_vmac_frames_are_paced_with_their_base_interface() -> None:
+    pacer = GarpPacer({"eth0": Pacing(500_000, None)})
+    pacer.set_base("vrrp.51", "eth0")
+    assert pacer.base("vrrp.51") == "eth0"
+    steps = pacer.link_update("VI_1", [(V1, "vrrp.51"), (V2, "eth0")], 1, 0.0)
+    assert [(s.ifname, s.send) for s in steps] == [("vrrp.51", True), ("eth0", False)]
+    assert pacer.handle_timer(0.5, always) == [Due("VI_1", V2, "eth0")]
+    pacer.set_base("vrrp.51", "vrrp.51")
+    assert pacer.base("vrrp.51") == "vrrp.51"
