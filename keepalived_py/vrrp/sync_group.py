@@ -17,8 +17,9 @@ applies three rules:
   (``try_up_instance``).
 
 The group's own transitions drive the group notifications (scripts, ``GROUP <name> <STATE> 0``,
-FIFO); a member entering the state its group is already in sends no instance notification
-(the core's ``_notify`` asks ``state``).
+FIFO).  keepalived's ``notifies_sent`` rule (no instance notification from a member entering the
+state its group already announced) is applied by the runtime's Notifier, which hears the group
+transitions in the order of the steps returned here.
 
 ``SyncGroup`` is pure: it is installed on the members' cores (``core.sync_group``), answers their
 questions, and after every input a member was given the caller hands over the member's state
