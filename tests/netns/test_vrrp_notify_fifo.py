@@ -93,18 +93,18 @@ def _failover(the_lab: Lab, starters: tuple[Starter, Starter, Starter]) -> list[
         fifos.append(fifo)
         records.append(record)
         if index == 1:  # a is master before the others start: no election race at start
-            the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="a master")
+            the_lab.wait_holders(VIP, lambda h: h == [1], timeout=20, what="a master")
     for record in records:
-        wait_until(lambda r=record: _lines(r)[:1], timeout=10, what=f"first line in {record}")
+        wait_until(lambda r=record: _lines(r)[:1], timeout=20, what=f"first line in {record}")
     for index, proc in enumerate(procs, 1):
         if index < 3:
             proc.send_signal(signal.SIGTERM)
-            the_lab.wait_holders(VIP, lambda h, i=index: h == [i + 1], timeout=10, what=f"node {index + 1}")
+            the_lab.wait_holders(VIP, lambda h, i=index: h == [i + 1], timeout=20, what=f"node {index + 1}")
         else:
             proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0, proc.output()
+        assert proc.wait(timeout=20) == 0, proc.output()
     for reader in readers:
-        assert reader.wait(timeout=10) == 0, reader.output()  # end of file: the daemon closed it
+        assert reader.wait(timeout=20) == 0, reader.output()  # end of file: the daemon closed it
     for fifo in fifos:
         assert not os.path.exists(fifo)  # made by the daemon, removed at its exit
     return [_lines(record) for record in records]
@@ -147,7 +147,7 @@ def _rx_lower(the_lab: Lab, start: Starter) -> tuple[list[str], list[str], str]:
         extra=f"notify_master_rx_lower_pri {rx}",
     )
     proc = start(master, write_config(master, config))
-    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="master")
+    the_lab.wait_holders(VIP, lambda h: h == [1], timeout=20, what="master")
     # the peer cannot hear the master: it becomes master too, with a lower priority
     for rule in (
         ["add", "table", "inet", "kpyt"],
@@ -169,15 +169,15 @@ def _rx_lower(the_lab: Lab, start: Starter) -> tuple[list[str], list[str], str]:
     ):
         peer.run(["nft", *rule], check=True)
     start_kpy(peer, write_config(peer, vrrp_config(priority=100)))
-    the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=10, what="both masters")
-    wait_until(lambda: len(_lines(rx_record)) >= 2, timeout=10, what="two rx_lower_pri calls")
+    the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=20, what="both masters")
+    wait_until(lambda: len(_lines(rx_record)) >= 2, timeout=20, what="two rx_lower_pri calls")
     wait_until(
         lambda: _lines(reader_record).count('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150') >= 2,
-        timeout=10,
+        timeout=20,
         what="two MASTER_RX_LOWER_PRI lines",
     )
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=10) == 0, proc.output()
+    assert proc.wait(timeout=20) == 0, proc.output()
     return _lines(rx_record), _lines(reader_record), fifo
 
 
@@ -222,18 +222,18 @@ def _sync_failover(the_lab: Lab, starters: tuple[Starter, Starter]) -> list[list
         records.append(record)
         if index == 1:
             for vip in (VIP, VIP2):
-                the_lab.wait_holders(vip, lambda h: h == [1], timeout=10, what=f"{vip} on node 1")
-            wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[0]), timeout=10, what="group master")
-    wait_until(lambda: len(_lines(records[1])) >= 3, timeout=10, what="node 2 group and instances BACKUP")
+                the_lab.wait_holders(vip, lambda h: h == [1], timeout=20, what=f"{vip} on node 1")
+            wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[0]), timeout=20, what="group master")
+    wait_until(lambda: len(_lines(records[1])) >= 3, timeout=20, what="node 2 group and instances BACKUP")
     procs[0].send_signal(signal.SIGTERM)
-    assert procs[0].wait(timeout=10) == 0, procs[0].output()
+    assert procs[0].wait(timeout=20) == 0, procs[0].output()
     for vip in (VIP, VIP2):
-        the_lab.wait_holders(vip, lambda h: h == [2], timeout=10, what=f"{vip} on node 2")
-    wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[1]), timeout=10, what="group master on 2")
+        the_lab.wait_holders(vip, lambda h: h == [2], timeout=20, what=f"{vip} on node 2")
+    wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[1]), timeout=20, what="group master on 2")
     procs[1].send_signal(signal.SIGTERM)
-    assert procs[1].wait(timeout=10) == 0, procs[1].output()
+    assert procs[1].wait(timeout=20) == 0, procs[1].output()
     for reader in readers:
-        assert reader.wait(timeout=10) == 0, reader.output()
+        assert reader.wait(timeout=20) == 0, reader.output()
     return [_lines(record) for record in records]
 
 
@@ -287,8 +287,8 @@ def _priority_changes(the_lab: Lab, start: Starter) -> list[list[str]]:
         records.append(record)
         files.append(track)
         if index == 1:
-            the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="node 1 master")
-    wait_until(lambda: _lines(records[1])[:1], timeout=10, what="node 2 backup")
+            the_lab.wait_holders(VIP, lambda h: h == [1], timeout=20, what="node 1 master")
+    wait_until(lambda: _lines(records[1])[:1], timeout=20, what="node 2 backup")
     for path, value, record, want in (
         (files[0], "-10", records[0], 'INSTANCE "VI_1" MASTER_PRIORITY 140'),
         (files[1], "-20", records[1], 'INSTANCE "VI_1" BACKUP_PRIORITY 80'),
@@ -298,10 +298,10 @@ def _priority_changes(the_lab: Lab, start: Starter) -> list[list[str]]:
         with open(path + ".new", "w", encoding="ascii") as f:
             f.write(value + "\n")
         os.rename(path + ".new", path)
-        wait_until(lambda r=record, w=want: w in _lines(r), timeout=10, what=want)
+        wait_until(lambda r=record, w=want: w in _lines(r), timeout=20, what=want)
     for proc in reversed(procs):  # the backup first: no takeover at the end
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0, proc.output()
+        assert proc.wait(timeout=20) == 0, proc.output()
     return [_lines(record) for record in records]
 
 
