@@ -25,7 +25,7 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from keepalived_py.adapters.vmac import (
     LinkInfo,
@@ -36,6 +36,7 @@ from keepalived_py.adapters.vmac import (
 )
 from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model import Config
+from keepalived_py.config.model.ip import IpAddress
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.vrrp.vmac_names import (
     BASE_IPV4_SYSCTLS,
@@ -46,6 +47,7 @@ from keepalived_py.vrrp.vmac_names import (
     choose_vmac_name,
     is_matching_vmac,
     link_local_from_mac,
+    plan_placement,
     rp_filter_clear,
     rp_filter_restore,
     vmac_mac,
@@ -66,6 +68,9 @@ class Vmac:
     ifindex: int
     base: str
     family: int
+    # made for VIPs on another interface or family (use_vmac_addr, a VIP's use_vmac)
+    extra: bool = False
+    mac: str = ""
 
 
 @dataclass
@@ -150,22 +155,77 @@ class VmacManager:
         link = self.links.get(name)
         if link is None:
             return None
-        self.vmacs.append(Vmac(inst.name, name, link.ifindex, base.name, family))
+        self.vmacs.append(Vmac(inst.name, name, link.ifindex, base.name, family, mac=mac))
         if family == 4 and found is None:
             self._ipv4_parameters(name, base.name)
         self._configure(inst, name, link, base)
         return name
 
-    def _configure(self, inst: VrrpInstance, name: str, link: LinkInfo, base: LinkInfo) -> None:
-        family = inst.family or 4
-        other_family = any(a.family != family for a in inst.virtual_ipaddresses_excluded)
+    def _configure(
+        self, inst: VrrpInstance, name: str, link: LinkInfo, base: LinkInfo, *, extra: bool = False
+    ) -> None:
+        """IPv6 on or off, no EUI-64 address, up, and an IPv6 VMAC's link-local address.  An extra
+        VMAC is set up as keepalived sets up its stand-in instance: its address's family, no
+        eVIPs, no configured source, not vmac_xmit_base."""
+        family = next(v.family for v in self.vmacs if v.name == name)
+        other_family = not extra and any(a.family != family for a in inst.virtual_ipaddresses_excluded)
         write_sysctl("ipv6", name, "disable_ipv6", 0 if family == 6 or other_family else 1)
         # no EUI-64 link-local address from the virtual MAC (RFC 5798 section 7.4)
         if not write_sysctl("ipv6", name, "addr_gen_mode", 1):
             log.info("(%s) Error setting ADDR_GEN_MODE to NONE on %s", inst.name, name)
         self.links.set_up(link.ifindex)
-        if family == 6 and not inst.vmac_xmit_base:
-            self._link_local(inst, name, link.ifindex, base)
+        if family == 6 and (extra or not inst.vmac_xmit_base):
+            self._link_local(inst, name, link.ifindex, base, use_src=not extra)
+
+    def place(self, inst: VrrpInstance, vmac: str | None, *, detail: bool = False) -> tuple[IpAddress, ...]:
+        """The instance's VIPs and eVIPs with the interface each goes on (the VMAC, an extra VMAC
+        made here for use_vmac_addr or a VIP's use_vmac, or as configured)."""
+        entries = (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded)
+        if not inst.interface or not (vmac or inst.use_vmac_addr or any(e.use_vmac for e in entries)):
+            return entries
+        placed = []
+        for entry, extra in plan_placement(
+            entries,
+            interface=inst.interface,
+            family=inst.family or 4,
+            vmac=vmac,
+            use_vmac_addr=inst.use_vmac_addr,
+        ):
+            if extra is not None:
+                name = self._extra(inst, extra[0], extra[1], detail)
+                if name is not None:
+                    entry = replace(entry, dev=name)
+            placed.append(entry)
+        return tuple(placed)
+
+    def _extra(self, inst: VrrpInstance, base_name: str, family: int, detail: bool) -> str | None:
+        """keepalived's VMAC for addresses on ``base_name`` of ``family``: one we already have,
+        one left in the kernel, or a new one named with vmac_addr_prefix."""
+        base = self.links.get(base_name)
+        if base is None:
+            return None
+        mac = vmac_mac(inst.vrid or 0, family, inst.vmac_mac)
+        for vmac in self.vmacs:
+            if vmac.base == base.name and vmac.mac == mac:
+                return vmac.name
+        found = self._matching(inst, base, mac)
+        if found is not None:
+            name = found.name
+        else:
+            gd = self.config.global_defs
+            name = choose_vmac_name(
+                gd.vmac_addr_prefix or gd.vmac_prefix, inst.vrid or 0, family, self._taken
+            )
+            if not self._make(inst, name, base, mac, None, detail):
+                return None
+        link = self.links.get(name)
+        if link is None:
+            return None
+        self.vmacs.append(Vmac(inst.name, name, link.ifindex, base.name, family, extra=True, mac=mac))
+        if family == 4 and found is None:
+            self._ipv4_parameters(name, base.name)
+        self._configure(inst, name, link, base, extra=True)
+        return name
 
     def recreate_missing(self, instances: Mapping[str, VrrpInstance], *, detail: bool = False) -> list[str]:
         """keepalived makes a VMAC someone deleted again as soon as it hears of it (while its base
@@ -188,7 +248,7 @@ class VmacManager:
                     continue
                 if vmac.family == 4:
                     self._ipv4_parameters(vmac.name, base.name, count=False)
-                self._configure(inst, vmac.name, link, base)
+                self._configure(inst, vmac.name, link, base, extra=vmac.extra)
             vmac.ifindex = link.ifindex
             done.append(vmac.name)
         return done
@@ -276,13 +336,15 @@ class VmacManager:
             if not all([self._write(w) for w in writes]):
                 log.info("Set base flags on %s failed for VMAC %s", base, name)
 
-    def _link_local(self, inst: VrrpInstance, name: str, ifindex: int, base: LinkInfo) -> None:
+    def _link_local(
+        self, inst: VrrpInstance, name: str, ifindex: int, base: LinkInfo, *, use_src: bool = True
+    ) -> None:
         """An IPv6 VMAC sends from a link-local address that is not derived from the virtual
         MAC: the configured source, else the base interface's link-local address, else the one
         the base interface's MAC gives."""
         address: ipaddress.IPv6Address | None = None
         base_ll = self.links.link_local6(base.ifindex)
-        if inst.src_ip and ":" in inst.src_ip:
+        if use_src and inst.src_ip and ":" in inst.src_ip:
             address = ipaddress.IPv6Address(inst.src_ip.split("%", 1)[0])
         elif base_ll:
             address = ipaddress.IPv6Address(base_ll)

@@ -214,3 +214,27 @@ def place_addresses(
             entry = replace(entry, dev=vmac if entry.family == family else interface)
         placed.append(entry)
     return tuple(placed)
+
+
+def plan_placement(
+    entries: Iterable[IpAddress], *, interface: str, family: int, vmac: str | None, use_vmac_addr: bool
+) -> tuple[tuple[IpAddress, tuple[str, int] | None], ...]:
+    """keepalived's placement of VIPs/eVIPs including ``use_vmac_addr`` and a VIP's own
+    ``use_vmac``: each entry with its ``dev`` filled in, or with the (interface, family) of the
+    extra VMAC it must go on (``dev`` then names the interface under that VMAC).
+
+    * instance's family, no ``dev`` or the instance's interface, instance VMAC -> that VMAC;
+    * no ``dev`` or the instance's interface otherwise -> the interface, or an extra VMAC on it
+      with the VIP's ``use_vmac``, or for the other family with ``use_vmac_addr``;
+    * another ``dev`` -> kept, or an extra VMAC on it with ``use_vmac`` / ``use_vmac_addr``.
+    """
+    planned: list[tuple[IpAddress, tuple[str, int] | None]] = []
+    for entry in entries:
+        own = entry.dev is None or entry.dev == interface
+        if own and vmac and entry.family == family:
+            planned.append((replace(entry, dev=vmac), None))
+            continue
+        dev = interface if own else str(entry.dev)
+        extra = entry.use_vmac or (use_vmac_addr and (not own or entry.family != family))
+        planned.append((replace(entry, dev=dev), (dev, entry.family) if extra else None))
+    return tuple(planned)

@@ -160,3 +160,37 @@ def test_place_addresses() -> None:
     placed = place_addresses(entries, interface="eth0", family=4, vmac="vrrp.51")
     assert [e.dev for e in placed] == ["vrrp.51", "vrrp.51", "eth1", "eth0", "eth0"]
     assert [e.address for e in placed] == [e.address for e in entries]
+
+
+def test_plan_placement_with_use_vmac_addr() -> None:
+    from keepalived_py.config.model.ip import IpAddress
+    from keepalived_py.vrrp.vmac_names import plan_placement
+
+    entries = (
+        IpAddress("192.0.2.100", 24, 4),
+        IpAddress("192.0.2.102", 24, 4, dev="eth1"),
+        IpAddress("2001:db8::100", 64, 6),
+        IpAddress("198.51.100.1", 24, 4, dev="eth1", use_vmac=True),
+    )
+    plain = plan_placement(entries, interface="eth0", family=4, vmac="vrrp.51", use_vmac_addr=False)
+    assert [(e.dev, extra) for e, extra in plain] == [
+        ("vrrp.51", None),
+        ("eth1", None),
+        ("eth0", None),
+        ("eth1", ("eth1", 4)),
+    ]
+    addr = plan_placement(entries, interface="eth0", family=4, vmac=None, use_vmac_addr=True)
+    assert [(e.dev, extra) for e, extra in addr] == [
+        ("eth0", None),
+        ("eth1", ("eth1", 4)),
+        ("eth0", ("eth0", 6)),
+        ("eth1", ("eth1", 4)),
+    ]
+    own = plan_placement(
+        (IpAddress("192.0.2.9", 24, 4, use_vmac=True),),
+        interface="eth0",
+        family=4,
+        vmac=None,
+        use_vmac_addr=False,
+    )
+    assert [(e.dev, extra) for e, extra in own] == [("eth0", ("eth0", 4))]

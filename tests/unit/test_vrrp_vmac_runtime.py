@@ -288,3 +288,40 @@ def test_deleted_vmac_is_made_again(sysctl: dict[tuple[str, str, str], int]) -> 
     # without its base interface nothing can be made
     del links.by_name["vrrp.51"], links.by_name["eth0"]
     assert manager.recreate_missing(instances) == []
+
+
+def test_use_vmac_addr_makes_extra_vmacs(sysctl: dict[tuple[str, str, str], int]) -> None:
+    text = "global_defs {\n vmac_addr_prefix va\n}\n" + _instance(
+        "A",
+        51,
+        "use_vmac\n use_vmac_addr\n virtual_ipaddress_excluded {\n"
+        "  2001:db8::5/64\n  192.0.2.9/24 dev eth1\n }",
+    )
+    manager, links, config = _manager(text)
+    inst = config.vrrp.instances[0]
+    vmac = manager.setup(inst)
+    placed = manager.place(inst, vmac)
+    assert [(e.address, e.dev) for e in placed] == [
+        ("192.0.2.100", "vrrp.51"),
+        ("2001:db8::5", "va.51"),  # other family on the interface: its own VMAC
+        ("192.0.2.9", "va1.51"),  # another interface
+    ]
+    assert (
+        links.by_name["va.51"].mac == "00:00:5e:00:02:33"
+        and links.by_name["va.51"].link == links.by_name["eth0"].ifindex
+    )
+    assert (
+        links.by_name["va1.51"].mac == "00:00:5e:00:01:33"
+        and links.by_name["va1.51"].link == links.by_name["eth1"].ifindex
+    )
+    assert sysctl[("ipv6", "va.51", "disable_ipv6")] == 0 and sysctl[("ipv6", "va1.51", "disable_ipv6")] == 1
+    assert sysctl[("ipv4", "eth1", "arp_ignore")] == 1  # an IPv4 VMAC's base
+    assert ("addr6", "va.51", "fe80::1", 64) in links.calls
+    manager.release()
+    assert not [n for n in links.by_name if n.startswith(("va", "vrrp"))]
+
+
+def test_place_without_vmac_keeps_addresses(sysctl: dict[tuple[str, str, str], int]) -> None:
+    manager, _links, config = _manager(_instance("A", 51, ""))
+    inst = config.vrrp.instances[0]
+    assert manager.place(inst, None) == inst.virtual_ipaddresses
