@@ -1,0 +1,404 @@
+"""The kernel's IPVS table over generic netlink: read it as an ``IpvsTable``, apply ops to it.
+
+Thin: ``check/ipvs_diff.py`` decides what to change; this module turns each operation into one
+IPVS generic-netlink command and reports the kernel's refusals with keepalived's words
+(``IPVS cmd IP_VS_SO_SET_ADDDEST(1159) error: Destination already exists(17) (...)``).  As
+keepalived does, "already exists" on an add and "not found" on a delete count as done, and an
+edit of a destination the kernel does not have becomes an add.
+
+pyroute2 provides the generic-netlink socket; the messages are declared here rather than taken
+from ``pyroute2.ipvs``, whose 0.9 API maps ``update`` to a delete, types the service netmask as
+an IPv4 address (the kernel wants a u32 prefix length for IPv6, and fwmark services need one
+too), encodes the GUE tunnel port in host byte order, and builds dump results from its own
+defaults rather than the kernel's values (forwarding method, flags, timeout, thresholds).  A
+message class with the attributes typed as the kernel's ``linux/ip_vs.h`` types them avoids all
+four.  (A subclass of pyroute2's ``ipvsmsg`` would not: the parent's compiled map wins.)
+
+Calls are synchronous, a request to the local kernel takes well under a millisecond; pyroute2's
+synchronous sockets run an event loop of their own, so from asyncio code call this from a worker
+thread (as ``adapters/addresses.py`` does).
+"""
+
+from __future__ import annotations
+
+import errno as errnos
+import os
+from collections import Counter
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+from pyroute2.netlink import NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, genlmsg, nla
+from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.netlink.generic import GenericNetlinkSocket
+
+from keepalived_py.check.ipvs_diff import AddDest, AddService, DelDest, DelService, EditDest, EditService, Op
+from keepalived_py.check.ipvs_model import (
+    AF_INET6,
+    DestAttrs,
+    DestKey,
+    Forwarding,
+    IpAddress,
+    IpvsTable,
+    Service,
+    ServiceAttrs,
+    ServiceKey,
+    TunnelFlag,
+    TunnelType,
+)
+
+# linux/ip_vs.h: generic netlink commands
+CMD_NEW_SERVICE, CMD_SET_SERVICE, CMD_DEL_SERVICE, CMD_GET_SERVICE = 1, 2, 3, 4
+CMD_NEW_DEST, CMD_SET_DEST, CMD_DEL_DEST, CMD_GET_DEST = 5, 6, 7, 8
+CMD_FLUSH = 17
+GENL_VERSION = 1
+SVC_F_HASHED = 0x0002
+
+# The sockopt command numbers keepalived names in its log lines (IP_VS_BASE_CTL = 1152).
+SO_SET = {
+    "ADD": 1154,
+    "EDIT": 1155,
+    "DEL": 1156,
+    "FLUSH": 1157,
+    "ADDDEST": 1159,
+    "DELDEST": 1160,
+    "EDITDEST": 1161,
+}
+
+
+class _IpvsMsg(genlmsg):  # type: ignore[misc]
+    """An IPVS generic-netlink message with the kernel's attribute types."""
+
+    prefix = "IPVS_CMD_ATTR_"
+    nla_map = (
+        ("IPVS_CMD_ATTR_UNSPEC", "none"),
+        ("IPVS_CMD_ATTR_SERVICE", "service"),
+        ("IPVS_CMD_ATTR_DEST", "dest"),
+    )
+
+    class service(nla):  # type: ignore[misc]
+        prefix = "IPVS_SVC_ATTR_"
+        nla_map = (
+            ("IPVS_SVC_ATTR_UNSPEC", "none"),
+            ("IPVS_SVC_ATTR_AF", "uint16"),
+            ("IPVS_SVC_ATTR_PROTOCOL", "uint16"),
+            ("IPVS_SVC_ATTR_ADDR", "cdata"),  # union nf_inet_addr: 4 or 16 bytes
+            ("IPVS_SVC_ATTR_PORT", "be16"),
+            ("IPVS_SVC_ATTR_FWMARK", "uint32"),
+            ("IPVS_SVC_ATTR_SCHED_NAME", "asciiz"),
+            ("IPVS_SVC_ATTR_FLAGS", "flags"),
+            ("IPVS_SVC_ATTR_TIMEOUT", "uint32"),
+            ("IPVS_SVC_ATTR_NETMASK", "uint32"),  # IPv4: the mask's bytes; IPv6: a prefix length
+            ("IPVS_SVC_ATTR_STATS", "hex"),
+            ("IPVS_SVC_ATTR_PE_NAME", "asciiz"),
+            ("IPVS_SVC_ATTR_STATS64", "hex"),
+        )
+
+        class flags(nla):  # type: ignore[misc]
+            fields = (("flags", "I"), ("mask", "I"))
+
+    class dest(nla):  # type: ignore[misc]
+        prefix = "IPVS_DEST_ATTR_"
+        nla_map = (
+            ("IPVS_DEST_ATTR_UNSPEC", "none"),
+            ("IPVS_DEST_ATTR_ADDR", "cdata"),
+            ("IPVS_DEST_ATTR_PORT", "be16"),
+            ("IPVS_DEST_ATTR_FWD_METHOD", "uint32"),
+            ("IPVS_DEST_ATTR_WEIGHT", "uint32"),
+            ("IPVS_DEST_ATTR_U_THRESH", "uint32"),
+            ("IPVS_DEST_ATTR_L_THRESH", "uint32"),
+            ("IPVS_DEST_ATTR_ACTIVE_CONNS", "uint32"),
+            ("IPVS_DEST_ATTR_INACT_CONNS", "uint32"),
+            ("IPVS_DEST_ATTR_PERSIST_CONNS", "uint32"),
+            ("IPVS_DEST_ATTR_STATS", "hex"),
+            ("IPVS_DEST_ATTR_ADDR_FAMILY", "uint16"),
+            ("IPVS_DEST_ATTR_STATS64", "hex"),
+            ("IPVS_DEST_ATTR_TUN_TYPE", "uint8"),
+            ("IPVS_DEST_ATTR_TUN_PORT", "be16"),
+            ("IPVS_DEST_ATTR_TUN_FLAGS", "uint16"),
+        )
+
+
+class IpvsError(Exception):
+    """IPVS cannot be used, or the kernel refused commands; ``str()`` is keepalived's log line(s)."""
+
+    def __init__(self, lines: list[str], errnos_seen: list[int]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+        self.errnos = errnos_seen
+
+
+# -- encoding -----------------------------------------------------------------------------------
+
+
+def _af_of(address: IpAddress) -> int:
+    return AF_INET6 if address.version == 6 else 2
+
+
+def _netmask_wire(af: int, netmask: int) -> int:
+    # IPv4: the kernel keeps the mask as a __be32, carried in a u32 attribute (native order)
+    return netmask if af == AF_INET6 else int.from_bytes(netmask.to_bytes(4, "big"), "little")
+
+
+def _netmask_model(af: int, value: int) -> int:
+    return value if af == AF_INET6 else int.from_bytes(value.to_bytes(4, "little"), "big")
+
+
+def _service_key_attrs(key: ServiceKey) -> list[tuple[str, Any]]:
+    attrs: list[tuple[str, Any]] = [("IPVS_SVC_ATTR_AF", key.af)]
+    if key.fwmark:
+        attrs.append(("IPVS_SVC_ATTR_FWMARK", key.fwmark))
+    else:
+        attrs += [
+            ("IPVS_SVC_ATTR_PROTOCOL", key.protocol),
+            ("IPVS_SVC_ATTR_ADDR", key.address.packed),
+            ("IPVS_SVC_ATTR_PORT", key.port),
+        ]
+    return attrs
+
+
+def _service_attrs(key: ServiceKey, attrs: ServiceAttrs) -> list[tuple[str, Any]]:
+    out = [
+        *_service_key_attrs(key),
+        ("IPVS_SVC_ATTR_SCHED_NAME", attrs.scheduler),
+        ("IPVS_SVC_ATTR_FLAGS", {"flags": attrs.flags, "mask": 0xFFFFFFFF}),
+        ("IPVS_SVC_ATTR_TIMEOUT", attrs.timeout),
+        ("IPVS_SVC_ATTR_NETMASK", _netmask_wire(key.af, attrs.netmask)),
+    ]
+    if attrs.pe_name:
+        out.append(("IPVS_SVC_ATTR_PE_NAME", attrs.pe_name))
+    return out
+
+
+def _dest_attrs(dest: DestKey, attrs: DestAttrs | None) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = [
+        ("IPVS_DEST_ATTR_ADDR", dest.address.packed),
+        ("IPVS_DEST_ATTR_PORT", dest.port),
+        ("IPVS_DEST_ATTR_ADDR_FAMILY", _af_of(dest.address)),
+    ]
+    if attrs is not None:
+        out += [
+            ("IPVS_DEST_ATTR_FWD_METHOD", int(attrs.forwarding)),
+            ("IPVS_DEST_ATTR_WEIGHT", attrs.weight),
+            ("IPVS_DEST_ATTR_U_THRESH", attrs.u_threshold),
+            ("IPVS_DEST_ATTR_L_THRESH", attrs.l_threshold),
+            ("IPVS_DEST_ATTR_TUN_TYPE", int(attrs.tun_type)),
+            ("IPVS_DEST_ATTR_TUN_PORT", attrs.tun_port),
+            ("IPVS_DEST_ATTR_TUN_FLAGS", int(attrs.tun_flags)),
+        ]
+    return out
+
+
+def _message(cmd: int, service: list[tuple[str, Any]] | None, dest: list[tuple[str, Any]] | None) -> Any:
+    msg = _IpvsMsg()
+    msg["cmd"] = cmd
+    msg["version"] = GENL_VERSION
+    msg["attrs"] = []
+    if service is not None:
+        msg["attrs"].append(("IPVS_CMD_ATTR_SERVICE", {"attrs": service}))
+    if dest is not None:
+        msg["attrs"].append(("IPVS_CMD_ATTR_DEST", {"attrs": dest}))
+    return msg
+
+
+# -- decoding -----------------------------------------------------------------------------------
+
+
+def _address(af: int, raw: bytes) -> IpAddress:
+    return IPv6Address(raw[:16]) if af == AF_INET6 else IPv4Address(raw[:4])
+
+
+def _decode_service(attrs: Any) -> tuple[ServiceKey, ServiceAttrs]:
+    af = attrs.get_attr("IPVS_SVC_ATTR_AF")
+    fwmark = attrs.get_attr("IPVS_SVC_ATTR_FWMARK") or 0
+    if fwmark:
+        key = ServiceKey(af, 0, _address(af, bytes(16)), 0, fwmark)
+    else:
+        key = ServiceKey(
+            af,
+            attrs.get_attr("IPVS_SVC_ATTR_PROTOCOL"),
+            _address(af, attrs.get_attr("IPVS_SVC_ATTR_ADDR")),
+            attrs.get_attr("IPVS_SVC_ATTR_PORT"),
+        )
+    flags = attrs.get_attr("IPVS_SVC_ATTR_FLAGS")
+    return key, ServiceAttrs(
+        scheduler=attrs.get_attr("IPVS_SVC_ATTR_SCHED_NAME") or "",
+        flags=(flags["flags"] if flags else 0) & ~SVC_F_HASHED,
+        timeout=attrs.get_attr("IPVS_SVC_ATTR_TIMEOUT") or 0,
+        netmask=_netmask_model(af, attrs.get_attr("IPVS_SVC_ATTR_NETMASK") or 0),
+        pe_name=attrs.get_attr("IPVS_SVC_ATTR_PE_NAME") or "",
+    )
+
+
+def _decode_dest(service_af: int, attrs: Any) -> tuple[DestKey, DestAttrs]:
+    af = attrs.get_attr("IPVS_DEST_ATTR_ADDR_FAMILY") or service_af
+    key = DestKey(_address(af, attrs.get_attr("IPVS_DEST_ATTR_ADDR")), attrs.get_attr("IPVS_DEST_ATTR_PORT"))
+    return key, DestAttrs(
+        forwarding=Forwarding(attrs.get_attr("IPVS_DEST_ATTR_FWD_METHOD") & 0x7),
+        weight=attrs.get_attr("IPVS_DEST_ATTR_WEIGHT"),
+        u_threshold=attrs.get_attr("IPVS_DEST_ATTR_U_THRESH") or 0,
+        l_threshold=attrs.get_attr("IPVS_DEST_ATTR_L_THRESH") or 0,
+        tun_type=TunnelType(attrs.get_attr("IPVS_DEST_ATTR_TUN_TYPE") or 0),
+        tun_port=attrs.get_attr("IPVS_DEST_ATTR_TUN_PORT") or 0,
+        tun_flags=TunnelFlag(attrs.get_attr("IPVS_DEST_ATTR_TUN_FLAGS") or 0),
+    )
+
+
+# -- keepalived's log words ------------------------------------------------------------------
+
+
+def _strerror(kind: str, code: int) -> str:
+    """libipvs's ipvs_strerror: some errnos are worded per command."""
+    specific = {
+        ("ADD", errnos.EEXIST): "Service already exists",
+        ("ADD", errnos.ENOENT): "Scheduler or persistence engine not found",
+        ("EDIT", errnos.ENOENT): "Scheduler or persistence engine not found",
+        ("ADDDEST", errnos.EEXIST): "Destination already exists",
+        ("EDITDEST", errnos.ENOENT): "No such destination",
+        ("DELDEST", errnos.ENOENT): "No such destination",
+    }
+    general = {
+        errnos.ESRCH: "No such service",
+        errnos.EPERM: "Permission denied (you must be root)",
+        errnos.EINVAL: "Invalid operation.  Possibly wrong module version, address not unicast, ...",
+        errnos.ENOPROTOOPT: "Protocol not available",
+        errnos.ENOMEM: "Memory allocation problem",
+        errnos.EOPNOTSUPP: "Operation not supported with IPv6",
+        errnos.EAFNOSUPPORT: "Operation not supported with specified address family",
+        errnos.EMSGSIZE: "Module is wrong version",
+    }
+    return specific.get((kind, code)) or general.get(code) or os.strerror(code)
+
+
+def _format_service(key: ServiceKey) -> str:
+    if key.fwmark:
+        return f"Fwm {key.fwmark}" + (" inet6" if key.af == AF_INET6 else "")
+    proto = {6: "tcp", 17: "udp", 132: "sctp"}.get(key.protocol, str(key.protocol))
+    return f"{key.address}:{proto}:{key.port}"
+
+
+def error_line(op: Op, code: int) -> str:
+    """keepalived's ``IPVS cmd ... error`` line for ``op`` refused with ``code``."""
+    kind = _KIND[type(op)]
+    if isinstance(op, AddService | EditService | DelService):
+        what = _format_service(op.key)
+    else:
+        what = f"{_format_service(op.service)} -> {op.dest.address}:{op.dest.port}"
+    return f"IPVS cmd IP_VS_SO_SET_{kind}({SO_SET[kind]}) error: {_strerror(kind, code)}({code}) ({what})"
+
+
+_KIND: dict[type, str] = {
+    AddService: "ADD",
+    EditService: "EDIT",
+    DelService: "DEL",
+    AddDest: "ADDDEST",
+    EditDest: "EDITDEST",
+    DelDest: "DELDEST",
+}
+
+
+# -- the adapter ----------------------------------------------------------------------------------
+
+
+class IpvsAdapter:
+    """One generic-netlink socket bound to the kernel's IPVS family.
+
+    ``sent`` counts the commands sent by kind (``"ADD"``, ``"DELDEST"`` ...), so callers and tests
+    can tell what a reconciliation touched.
+    """
+
+    def __init__(self) -> None:
+        self.sent: Counter[str] = Counter()
+        self._sock = GenericNetlinkSocket()
+        try:
+            # resolving the family makes the kernel load ip_vs when it is a module
+            self._sock.bind("IPVS", _IpvsMsg)
+        except (NetlinkError, OSError) as exc:
+            self._sock.close()
+            code = getattr(exc, "code", None) or getattr(exc, "errno", None) or errnos.ENOENT
+            raise IpvsError([f"IPVS: Can't initialize ipvs: {_strerror('', code)}"], [code]) from exc
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> IpvsAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, msg: Any, flags: int) -> list[Any]:
+        return list(self._sock.nlm_request(msg, msg_type=self._sock.prid, msg_flags=flags))
+
+    def read(self) -> IpvsTable:
+        """The kernel's table, normalised as ``ipvs_desired`` builds tables."""
+        dump = NLM_F_REQUEST | NLM_F_DUMP
+        services: dict[ServiceKey, Service] = {}
+        try:
+            for msg in self._request(_message(CMD_GET_SERVICE, None, None), dump):
+                key, attrs = _decode_service(msg.get_attr("IPVS_CMD_ATTR_SERVICE"))
+                dests = dict(
+                    _decode_dest(key.af, d.get_attr("IPVS_CMD_ATTR_DEST"))
+                    for d in self._request(_message(CMD_GET_DEST, _service_key_attrs(key), None), dump)
+                )
+                services[key] = Service(attrs, dests)
+        except NetlinkError as exc:
+            raise IpvsError([f"IPVS: Can't read the table: {os.strerror(exc.code)}"], [exc.code]) from exc
+        return IpvsTable(services)
+
+    def apply(self, ops: Iterable[Op]) -> None:
+        """Send ``ops`` in order; all are tried, then any refusals are raised together."""
+        lines: list[str] = []
+        codes: list[int] = []
+        for op in ops:
+            code = self._send(op)
+            if code:
+                lines.append(error_line(op, code))
+                codes.append(code)
+        if lines:
+            raise IpvsError(lines, codes)
+
+    def flush(self) -> None:
+        """Remove every service (ipvsadm -C)."""
+        self.sent["FLUSH"] += 1
+        try:
+            self._request(_message(CMD_FLUSH, None, None), NLM_F_REQUEST | NLM_F_ACK)
+        except NetlinkError as exc:
+            line = (
+                f"IPVS cmd IP_VS_SO_SET_FLUSH({SO_SET['FLUSH']}) error: {_strerror('', exc.code)}({exc.code})"
+            )
+            raise IpvsError([line], [exc.code]) from exc
+
+    def _send(self, op: Op) -> int:
+        """One command; 0 when done (or nothing to do, as keepalived counts it), else the errno."""
+        kind = _KIND[type(op)]
+        create = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+        req = NLM_F_REQUEST | NLM_F_ACK
+        if isinstance(op, AddService):
+            msg, flags = _message(CMD_NEW_SERVICE, _service_attrs(op.key, op.attrs), None), create
+        elif isinstance(op, EditService):
+            msg, flags = _message(CMD_SET_SERVICE, _service_attrs(op.key, op.attrs), None), req
+        elif isinstance(op, DelService):
+            msg, flags = _message(CMD_DEL_SERVICE, _service_key_attrs(op.key), None), req
+        elif isinstance(op, AddDest):
+            svc, dst = _service_key_attrs(op.service), _dest_attrs(op.dest, op.attrs)
+            msg, flags = _message(CMD_NEW_DEST, svc, dst), create
+        elif isinstance(op, EditDest):
+            svc, dst = _service_key_attrs(op.service), _dest_attrs(op.dest, op.attrs)
+            msg, flags = _message(CMD_SET_DEST, svc, dst), req
+        else:
+            svc, dst = _service_key_attrs(op.service), _dest_attrs(op.dest, None)
+            msg, flags = _message(CMD_DEL_DEST, svc, dst), req
+        self.sent[kind] += 1
+        try:
+            self._request(msg, flags)
+        except NetlinkError as exc:
+            code = int(exc.code)
+            if isinstance(op, EditDest) and code == errnos.ENOENT:
+                return self._send(AddDest(op.service, op.dest, op.attrs))
+            if (kind in ("ADD", "ADDDEST") and code == errnos.EEXIST) or (
+                kind in ("DEL", "DELDEST") and code == errnos.ENOENT
+            ):
+                return 0
+            return code
+        return 0
