@@ -4,10 +4,10 @@
     python -c "import pstats; pstats.Stats('OUT.prof').sort_stats('tottime').print_stats(30)"
 
 Used by ``benchmarks/scale.py --profile DIR`` to see where the master and the backup spend their
-time with 1,000 instances.  With ``--on-signal``, profiling starts only when the process receives
-SIGALRM (scale.py sends it to the daemon's processes when its measuring window opens), so start-up
-and election are left out.  The VRRP process (the forked child) writes its statistics to
-``OUT.vrrp``, the parent to ``OUT``.
+time with 1,000 instances.  With ``--on-signal``, profiling runs between two SIGALRMs
+(scale.py sends one to the daemon's processes when its measuring window opens and one when it
+closes), so start-up, election and shutdown are left out.  The VRRP process (the forked child)
+writes its statistics to ``OUT.vrrp``, the parent to ``OUT``.
 """
 
 from __future__ import annotations
@@ -43,9 +43,16 @@ def main() -> None:
 
     vrrp_process.run_vrrp = profiled_vrrp
 
+    running = [False]
+
     def start(signum: int, frame: FrameType | None) -> None:
+        """The first SIGALRM starts profiling, the second stops it (the window, without shutdown)."""
         del signum, frame
-        prof.enable()
+        if running[0]:
+            prof.disable()
+        else:
+            prof.enable()
+        running[0] = not running[0]
 
     if on_signal:
         signal.signal(signal.SIGALRM, start)

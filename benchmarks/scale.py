@@ -52,7 +52,7 @@ from types import FrameType
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.failover import CLK_TCK, _netlink_in, cpu_ticks, process_tree, rss_kib  # noqa: E402
+from benchmarks.failover import CLK_TCK, _netlink_in, process_tree, rss_kib  # noqa: E402
 from tests.netns.lab import Lab, Node, Proc, _ip, _sysctl, root_available  # noqa: E402
 from tests.netns.vrrp_lab import keepalived_available, start_keepalived, start_kpy_argv  # noqa: E402
 
@@ -206,6 +206,7 @@ class Counter:
 class Result:
     election: float = float("nan")
     cpu: tuple[float, float] = (float("nan"), float("nan"))
+    cpu_sys: tuple[float, float] = (float("nan"), float("nan"))
     rss: tuple[float, float] = (float("nan"), float("nan"))
     transitions: tuple[int, int] = (-1, -1)
     to_master_backup: int = -1
@@ -228,6 +229,20 @@ def _start(kind: str, node: Node, conf: str, profile: str | None = None) -> Proc
     elif KPY_SCRIPT.exists():
         argv = [str(KPY_SCRIPT), *argv[3:]]
     return node.start(argv, label="keepalived-py")
+
+
+def _ticks(pids: list[int]) -> tuple[int, int]:
+    """utime and stime ticks of ``pids`` (fields 14 and 15 of /proc/PID/stat)."""
+    user = system = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user += int(rest[11])
+        system += int(rest[12])
+    return user, system
 
 
 def _entering(path: str, offset: int) -> list[str]:
@@ -272,7 +287,7 @@ def run(
         time.sleep(settle)
         trees = [process_tree(p.pid) for p in procs]
         offsets = [os.path.getsize(p.log_path) for p in procs]
-        ticks = [cpu_ticks(t) for t in trees]
+        ticks = [_ticks(t) for t in trees]
         rss = [rss_kib(t) for t in trees]
         if profile and kind == KPY and not PROFILE_FROM_START:
             for pid in (pid for tree in trees for pid in tree):
@@ -291,10 +306,19 @@ def run(
                 rss = [max(r, rss_kib(t)) for r, t in zip(rss, trees, strict=True)]
                 next_rss += 5.0
         elapsed = time.monotonic() - w0
+        if profile and kind == KPY and not PROFILE_FROM_START:
+            for pid in (pid for tree in trees for pid in tree):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGALRM)  # profile_kpy.py stops profiling
         res.window = elapsed
         res.load = _loadavg()
-        end_ticks = [cpu_ticks(t) for t in trees]
-        res.cpu = tuple(100.0 * (e - s) / CLK_TCK / elapsed for s, e in zip(ticks, end_ticks, strict=True))  # type: ignore[assignment]
+        end_ticks = [_ticks(t) for t in trees]
+        share = [
+            (100.0 * (e[0] - s[0]) / CLK_TCK / elapsed, 100.0 * (e[1] - s[1]) / CLK_TCK / elapsed)
+            for s, e in zip(ticks, end_ticks, strict=True)
+        ]
+        res.cpu = (share[0][0] + share[0][1], share[1][0] + share[1][1])
+        res.cpu_sys = (share[0][1], share[1][1])
         res.rss = tuple(r / 1024 for r in rss)  # type: ignore[assignment]
         entered = [_entering(p.log_path, off) for p, off in zip(procs, offsets, strict=True)]
         res.transitions = (len(entered[0]), len(entered[1]))
@@ -332,6 +356,10 @@ def table(sc: Scenario, results: dict[str, Result]) -> list[str]:
         ("election of all (from start)", lambda r: _f(r.election, "{:.2f} s")),
         ("CPU master (n1)", lambda r: _f(r.cpu[0], "{:.2f} %")),
         ("CPU backup (n2)", lambda r: _f(r.cpu[1], "{:.2f} %")),
+        (
+            "  of which kernel n1 / n2",
+            lambda r: _f(r.cpu_sys[0], "{:.2f}") + " / " + _f(r.cpu_sys[1], "{:.2f}"),
+        ),
         ("RSS master (n1)", lambda r: _f(r.rss[0], "{:.1f} MiB")),
         ("RSS backup (n2)", lambda r: _f(r.rss[1], "{:.1f} MiB")),
         ("transitions master (n1)", lambda r: "-" if r.transitions[0] < 0 else str(r.transitions[0])),

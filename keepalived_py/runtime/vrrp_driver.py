@@ -25,6 +25,7 @@ from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model.ip import IpAddress, Route, Rule
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_rx import AdvertMemo
+from keepalived_py.runtime.vrrp_tx import AdvertBytes
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.checksum_compat import SWITCH_MESSAGE, ChecksumMode, UnicastChecksum
 from keepalived_py.vrrp.instance import (
@@ -64,6 +65,8 @@ class AdvertPath:
     # VRRPv3/IPv4: keepalived's old unicast checksum compatibility (checksum_compat.py).
     checksum: UnicastChecksum | None = None
     _ident: int = field(default=0, repr=False)
+    # the codec's bytes for the adverts last sent, only the identification patched (vrrp_tx.py)
+    _bytes: AdvertBytes = field(default_factory=AdvertBytes, repr=False, compare=False)
 
     def next_ident(self) -> int:
         """keepalived's IPv4 identification counter: increments, never 0."""
@@ -81,7 +84,7 @@ class AdvertPath:
             self.ah_seq = self.ah_seq + 1 if self.ah_seq < 0xFFFFFFFF else 1
         for dst in self.destinations:
             pseudo_dst = dst if self.checksum is None else self.checksum.pseudo_dst(dst, version=adv.version)
-            msg = packet.encode(adv, src=self.src, dst=pseudo_dst)
+            msg = self._bytes.message(adv, src=self.src, dst=pseudo_dst)
             if isinstance(self.sock, VrrpSocketV4):
                 assert isinstance(self.src, ipaddress.IPv4Address) and isinstance(dst, ipaddress.IPv4Address)
                 ttl = 255 if dst.is_multicast else self.ttl
@@ -97,7 +100,7 @@ class AdvertPath:
                         unicast=self.unicast,
                     )
                 else:
-                    data = packet.build_ipv4_packet(msg, src=self.src, dst=dst, ttl=ttl, ident=ident)
+                    data = self._bytes.ipv4(msg, src=self.src, dst=dst, ttl=ttl, ident=ident)
                 sent += self.sock.send(data, dst)
             else:
                 assert isinstance(self.src, ipaddress.IPv6Address) and isinstance(dst, ipaddress.IPv6Address)

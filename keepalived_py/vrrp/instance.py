@@ -209,6 +209,7 @@ class VrrpCore:
         self._garp_timers: list[tuple[int, int, str]] = []
         self._garp_refresh_at: int | None = None
         self._actions: list[Action] = []
+        self._last_advert: tuple[int, InstanceParams, Advertisement] | None = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -474,8 +475,11 @@ class VrrpCore:
 
     def _advert(self, priority: int) -> Advertisement:
         p = self.params
+        cached = self._last_advert
+        if cached is not None and cached[0] == priority and cached[1] is p:
+            return cached[2]  # immutable: a master sends the same advert every interval
         with_auth = p.version == 2 and p.family == 4
-        return Advertisement(
+        adv = Advertisement(
             version=p.version,
             vrid=p.vrid,
             priority=priority,
@@ -484,6 +488,8 @@ class VrrpCore:
             auth_type=p.auth_type if with_auth else AUTH_NONE,
             auth_data=p.auth_data if with_auth and p.auth_type == AUTH_PASS else b"",
         )
+        self._last_advert = (priority, p, adv)
+        return adv
 
     def _send_adv(self, priority: int) -> None:
         self._emit(SendAdvert(self._advert(priority)))
