@@ -248,6 +248,34 @@ with open(fifo, "rb", buffering=0) as f, open(record, "ab", buffering=0) as out:
 """
 
 
+@pytest.mark.parametrize("kpy_faulting", [True, False], ids=["kpy-faults", "keepalived-faults"])
+def test_member_fault_moves_the_group_between_daemons(
+    make_lab: Callable[..., Lab], kpy_faulting: bool
+) -> None:
+    """The master's group track_script fails: its group goes to FAULT (priority 0 on both VRIDs)
+    and the other daemon takes both VIPs; the check passes again: the group preempts back."""
+    reason = keepalived_available()
+    if reason:
+        pytest.skip(reason)
+    the_lab = make_lab(2)
+    n1, n2 = the_lab.node(1), the_lab.node(2)
+    check, flag = _check_script(n1)
+    c1, r1 = group_config(n1, 150, check=check)
+    c2, r2 = group_config(n2, 100)
+    p1 = (start_kpy if kpy_faulting else start_keepalived)(n1, c1)
+    wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
+    p2 = (start_keepalived if kpy_faulting else start_kpy)(n2, c2)
+    wait_until(lambda: "GROUP G1 BACKUP 0" in _lines(r2), timeout=START_LIMIT, what="n2's group BACKUP")
+    with open(flag, "w", encoding="ascii"):
+        pass
+    wait_group_on(the_lab, 2, "after n1's group check failed")
+    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
+    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
+    os.unlink(flag)
+    wait_group_on(the_lab, 1, "n1 preempts again once its check passes")
+    assert p1.running() and p2.running()
+
+
 def _notify_lines(the_lab: Lab, start: Start) -> tuple[list[str], list[str]]:
     """One node alone: start (BACKUP), MASTER, check fails (FAULT), passes (BACKUP, MASTER), stop.
 
