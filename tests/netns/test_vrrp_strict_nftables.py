@@ -13,6 +13,7 @@ with ``accept`` the VIP answers too and there is no table at all.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -27,6 +28,7 @@ from tests.netns.vrrp_lab import (
     keepalived_available,
     start_keepalived,
     start_kpy,
+    start_kpy_argv,
     vrrp_config,
     write_config,
 )
@@ -294,3 +296,66 @@ def test_use_vmac_tables_match_keepalived(make_lab: Callable[..., Lab]) -> None:
     for proc in (ours, theirs):
         assert proc.wait(LIMIT) == 0, proc.output()
     assert ruleset(n1) == ruleset(n2) == ""
+
+
+# keepalived-py with a failure injected into its stop sequence (after the instances' shutdown).
+FAILING = """
+import sys
+from keepalived_py.runtime import vrrp_process
+
+def set_static(self, add):
+    if not add:
+        raise RuntimeError("injected failure")
+
+vrrp_process.VrrpDaemon.set_static = set_static
+from keepalived_py.cli import main
+sys.argv[0] = "keepalived-py"
+main()
+"""
+
+
+def test_tables_removed_when_the_daemon_fails(make_lab: Callable[..., Lab]) -> None:
+    the_lab = make_lab(1)
+    n1 = the_lab.node(1)
+    config = write_config(n1, vrrp_config(priority=100, global_extra="vrrp_strict"))
+    argv = start_kpy_argv(n1, config)
+    proc = n1.start([argv[0], "-c", FAILING, *argv[3:]], label="failing")
+    wait_until(
+        lambda: "table ip keepalived" in ruleset(n1), timeout=LIMIT, what="drop rules\n" + proc.output()
+    )
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(LIMIT)
+    assert "injected failure" in proc.output()
+    assert ruleset(n1) == ""
+
+
+def test_old_table_of_a_crash_deleted(make_lab: Callable[..., Lab]) -> None:
+    """SIGKILL leaves the table; the next start deletes it (keepalived: on its first setup)."""
+    the_lab = make_lab(1)
+    n1 = the_lab.node(1)
+    config = write_config(n1, vrrp_config(priority=100, global_extra="vrrp_strict"))
+    first = start_kpy(n1, config)
+    wait_until(lambda: VIP in ruleset(n1), timeout=LIMIT, what="drop rules\n" + first.output())
+    with open(n1.path("kpy-vrrp.pid"), encoding="ascii") as f:
+        child = int(f.read())
+    first.kill_group()
+    first.wait(LIMIT)
+    # the VRRP child dies with its parent (PDEATHSIG), a moment later
+    wait_until(lambda: not os.path.exists(f"/proc/{child}/exe"), timeout=LIMIT, what="the VRRP child gone")
+    left = ruleset(n1)
+    assert VIP in left
+    n1.run(["ip", "addr", "del", f"{VIP}/24", "dev", "eth0"], check=True)
+    # new pid files: the killed VRRP child may linger as a zombie, which counts as running
+    argv = [
+        a.replace("kpy.pid", "kpy2.pid").replace("kpy-vrrp.pid", "kpy2-vrrp.pid")
+        for a in start_kpy_argv(n1, config)
+    ]
+    again = n1.start(argv, label="keepalived-py")
+    try:
+        wait_until(lambda: n1.holds(VIP), timeout=LIMIT, what="master again")
+    except AssertionError:
+        raise AssertionError(first.output() + "\n---\n" + again.output()) from None
+    wait_until(lambda: ruleset(n1) == left, timeout=LIMIT, what="the same table again")
+    assert "Deleting old ip keepalived table" in again.output()
+    _stop(again)
+    assert ruleset(n1) == ""
