@@ -376,9 +376,13 @@ class VrrpDriver:
 
     def _gratuitous(self, action: SendGratuitous) -> None:
         items = [(address, self.entry(address).dev or self.vip_ifname) for address in action.addresses]
+        if self.vip_ifname != self.ifname:
+            # our VMAC: its frames are paced as the base interface's (keepalived's IF_BASE_IFP)
+            self.gratuitous.set_base(self.vip_ifname, self.ifname)
         if action.reason == "unicast-source":
-            for address, ifname in items:
-                self.gratuitous.immediate(self.name, address, ifname)
+            # our own address, on the base interface
+            for address in action.addresses:
+                self.gratuitous.immediate(self.name, address, self.entry(address).dev or self.ifname)
             return
         # keepalived's rounds: every VIP then every eVIP, ``repeat`` times, paced per interface
         self.gratuitous.link_update(self.name, items, action.repeat)

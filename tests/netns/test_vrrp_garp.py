@@ -61,6 +61,12 @@ SCENARIOS: dict[str, tuple[str, str, Batches]] = {
         [(0.0, PACED), (2.0, PACED)],
     ),
     "garp_group": ("", "garp_master_delay 2\ngarp_master_repeat 3", [(0.0, PACED), (2.0, PACED)]),
+    # use_vmac: the frames leave on the VMAC, paced as its base interface eth0
+    "vmac": (
+        "vrrp_garp_interval 0.2\nvrrp_gna_interval 0.3",
+        "use_vmac\ngarp_master_delay 2\ngarp_master_repeat 3",
+        [(0.0, PACED), (2.0, PACED)],
+    ),
     # VRRPv3 at 0.3 s: the refresh is due at the first advert more than 1 s after the last one
     "refresh": (
         "",
