@@ -1,0 +1,554 @@
+"""Probe I/O: one attempt of each checker kind on non-blocking sockets, asyncio only (no threads).
+
+Thin on purpose: the bytes and the verdicts come from ``keepalived_py/check/probes/*``; this
+module opens the socket as keepalived's layer4.c does (SO_MARK for ``fwmark``, SO_BINDTODEVICE
+for ``bind_if``, bind to ``bindto``/``bind_port``, SO_LINGER 5 s on TCP), applies
+``connect_timeout`` to each step as keepalived does (connect, write, and every read), and
+reports what happened in keepalived's words.
+
+Connection outcomes follow keepalived's socket_bind_connect: an error in the socket options,
+bind(), or a connect() errno outside the "cannot reach" list means the attempt could not be made
+(``Connect.status == "error"``: the checker is rescheduled without a verdict); ENETUNREACH,
+EHOSTUNREACH, ECONNREFUSED, EHOSTDOWN, ENETDOWN, ECONNRESET, ECONNABORTED, ETIMEDOUT at once are
+``"fail_now"``; later, SO_ERROR ETIMEDOUT or our own timer is ``"timeout"``, another error
+``"fail"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import itertools
+import os
+import socket
+import ssl
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from keepalived_py.adapters import script_runner
+from keepalived_py.check.probes import dns as dnsp
+from keepalived_py.check.probes import http as httpp
+from keepalived_py.check.probes import icmp as icmpp
+from keepalived_py.check.probes import smtp as smtpp
+from keepalived_py.check.probes import udp as udpp
+from keepalived_py.check.probes.endpoint import Endpoint
+from keepalived_py.config.model.checkers import Url
+from keepalived_py.config.model.lvs import SslContext
+
+SO_MARK = getattr(socket, "SO_MARK", 36)
+IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
+IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
+MSG_ERRQUEUE = getattr(socket, "MSG_ERRQUEUE", 0x2000)
+_FAIL_NOW = {
+    errno.ENETUNREACH,
+    errno.EHOSTUNREACH,
+    errno.ECONNREFUSED,
+    errno.EHOSTDOWN,
+    errno.ENETDOWN,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ETIMEDOUT,
+}
+US = 1_000_000
+
+
+class SocketSetupError(OSError):
+    """A socket option or bind() failed: keepalived reschedules without a verdict."""
+
+
+def _sockaddr(ip: object, port: int) -> tuple[str, int]:
+    return (str(ip), port)
+
+
+def make_socket(
+    ep: Endpoint, kind: int, proto: int = 0, *, options: bool = True, bind_if: bool = True
+) -> socket.socket:
+    """A non-blocking socket toward ``ep`` with keepalived's options; raises OSError (creation)
+    or SocketSetupError (options, bind)."""
+    if ep.dst is None:
+        raise OSError(errno.EAFNOSUPPORT, "no destination address")
+    family = socket.AF_INET6 if ep.dst.version == 6 else socket.AF_INET
+    sock = socket.socket(family, kind | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC, proto)
+    try:
+        if kind == socket.SOCK_STREAM:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 5))
+        if options and ep.fwmark:
+            sock.setsockopt(socket.SOL_SOCKET, SO_MARK, ep.fwmark)
+        if options and bind_if and ep.bind_if:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ep.bind_if.encode() + b"\0")
+        if options and ep.bind is not None:
+            sock.bind(_sockaddr(ep.bind, ep.bind_port))
+    except OSError as exc:
+        sock.close()
+        raise SocketSetupError(exc.errno, exc.strerror) from exc
+    return sock
+
+
+async def _wait_fd(sock: socket.socket, *, write: bool, timeout: float) -> bool:
+    """Wait until ``sock`` is writable/readable; False on timeout."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+
+    def ready() -> None:
+        if not fut.done():
+            fut.set_result(None)
+
+    (loop.add_writer if write else loop.add_reader)(fd, ready)
+    try:
+        async with asyncio.timeout(max(timeout, 0.0)):
+            await fut
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        (loop.remove_writer if write else loop.remove_reader)(fd)
+
+
+@dataclass(slots=True)
+class Connect:
+    """``status``: "success", "timeout", "fail", "fail_now", "error" (see the module note) or
+    "nosocket" (the socket could not be created)."""
+
+    status: str
+    sock: socket.socket | None = None
+    error: OSError | None = None
+    deadline: float = 0.0
+
+
+async def tcp_connect(ep: Endpoint) -> Connect:
+    loop = asyncio.get_running_loop()
+    try:
+        sock = make_socket(ep, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    except SocketSetupError as exc:
+        return Connect("error", error=exc)
+    except OSError as exc:
+        return Connect("nosocket", error=exc)
+    deadline = loop.time() + ep.timeout_us / US
+    err = sock.connect_ex(_sockaddr(ep.dst, ep.port))
+    if err == 0:
+        return Connect("success", sock, deadline=deadline)
+    if err != errno.EINPROGRESS:
+        sock.close()
+        return Connect("fail_now" if err in _FAIL_NOW else "error", error=OSError(err, os.strerror(err)))
+    if not await _wait_fd(sock, write=True, timeout=deadline - loop.time()):
+        sock.close()
+        return Connect("timeout")
+    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err == 0:
+        return Connect("success", sock, deadline=deadline)
+    sock.close()
+    return Connect("timeout" if err == errno.ETIMEDOUT else "fail", error=OSError(err, os.strerror(err)))
+
+
+# -- TCP_CHECK -------------------------------------------------------------------------------
+
+
+async def tcp_attempt(ep: Endpoint) -> Connect:
+    """Connect and close at once."""
+    conn = await tcp_connect(ep)
+    if conn.sock is not None:
+        conn.sock.close()
+        conn.sock = None
+    return conn
+
+
+# -- HTTP_GET / SSL_GET ------------------------------------------------------------------------
+
+
+def make_ssl_context(model: SslContext | None) -> ssl.SSLContext:
+    """keepalived's checker TLS context: certificates and CA loaded when given, peers never
+    verified (keepalived leaves OpenSSL's SSL_VERIFY_NONE); raises ValueError with keepalived's
+    message when a file cannot be loaded."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if model is None:
+        return ctx
+    if model.certificate:
+        try:
+            ctx.load_cert_chain(model.certificate, model.key, model.password)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError("SSL error : Cant load certificate file...") from exc
+    elif model.key:
+        raise ValueError("SSL error : Cant load key file...")
+    if model.ca:
+        try:
+            ctx.load_verify_locations(model.ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError("SSL error : Cant load CA file...") from exc
+    return ctx
+
+
+@dataclass(slots=True)
+class HttpResult:
+    """``skipped``: no attempt (socket/bind failure, with ``log``); else ``failure`` is the
+    timeout_epilog message or None when ``response`` is complete and to be judged."""
+
+    skipped: bool = False
+    failure: str | None = None
+    response: httpp.HttpResponse | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+async def http_attempt(
+    ep: Endpoint,
+    url: Url,
+    *,
+    request: bytes,
+    tls: ssl.SSLContext | None = None,
+    sni: str | None = None,
+    regex: object = None,
+    want_digest: bool | None = None,
+) -> HttpResult:
+    """One GET of ``url``: connect, TLS, send, read to the end of the stream."""
+    loop = asyncio.get_running_loop()
+    timeout = ep.timeout_us / US
+    conn = await tcp_connect(ep)
+    if conn.status == "nosocket":
+        return HttpResult(skipped=True, logs=["WEB connection fail to create socket. Rescheduling."])
+    if conn.status == "fail_now":
+        return HttpResult(failure="HTTP_CHECK - network unreachable")
+    if conn.status == "timeout":
+        return HttpResult(failure="Timeout connecting")
+    if conn.status == "fail":
+        return HttpResult(failure="Connection failed")
+    if conn.status != "success" or conn.sock is None:
+        return HttpResult(skipped=True, logs=["WEB socket bind failed. Rescheduling"])
+    sock = conn.sock
+    writer: asyncio.StreamWriter | None = None
+    pattern = regex if hasattr(regex, "search") else None
+    response = httpp.HttpResponse(
+        want_digest=url.digest is not None if want_digest is None else want_digest,
+        regex=pattern,  # type: ignore[arg-type]
+    )
+    try:
+        try:
+            async with asyncio.timeout(max(conn.deadline - loop.time(), 0.0) if tls else timeout):
+                reader, writer = await asyncio.open_connection(
+                    sock=sock,
+                    ssl=tls,
+                    server_hostname=(sni or "") if tls is not None else None,
+                    ssl_handshake_timeout=None,
+                    limit=httpp.MAX_BUFFER_LENGTH,
+                )
+        except TimeoutError:
+            return HttpResult(failure="Timeout connecting")
+        except (OSError, ssl.SSLError):
+            return HttpResult(failure="SSL handshake/communication error connecting to")
+        try:
+            writer.write(request)
+            async with asyncio.timeout(timeout):
+                await writer.drain()
+        except TimeoutError:
+            return HttpResult(failure="Timeout WEB write")
+        except (OSError, ssl.SSLError):
+            return HttpResult(failure="Cannot send get request to")
+        first = True
+        while True:
+            room = response.room()
+            if room <= 0:
+                break
+            try:
+                async with asyncio.timeout(timeout):
+                    data = await reader.read(room)
+            except TimeoutError:
+                if first:
+                    return HttpResult(failure="Timeout WEB read")
+                return HttpResult(failure="Timeout SSL read" if tls else "Timeout HTTP read")
+            except (OSError, ssl.SSLError):
+                if tls is None:
+                    return HttpResult(failure="Read error with")
+                break  # keepalived's ssl_read_thread: any SSL error ends the stream
+            first = False
+            if not data:
+                if tls is not None and not response.extracted:
+                    return HttpResult(failure="SSL read error from")
+                break
+            response.feed(data)
+        return HttpResult(response=response)
+    finally:
+        if writer is not None:
+            writer.transport.abort()
+        sock.close()
+
+
+# -- SMTP_CHECK --------------------------------------------------------------------------------
+
+
+async def smtp_attempt(ep: Endpoint, *, helo_name: str, rs_pair: str) -> tuple[bool, str | None, list[str]]:
+    """(skipped, error message or None on success, extra log lines)."""
+    server = ep.pair()
+    timeout = ep.timeout_us / US
+    loop = asyncio.get_running_loop()
+    conn = await tcp_connect(ep)
+    if conn.status == "fail_now":
+        return False, f"Network unreachable for server {ep.dst} - real server {rs_pair}", []
+    if conn.status == "timeout":
+        return False, f"Connection timeout to server {server}", []
+    if conn.status == "fail":
+        return False, f"Could not connect to server {server}", []
+    if conn.status == "nosocket":
+        return True, None, ["SMTP_CHECK connection failed to create socket. Rescheduling."]
+    if conn.sock is None:
+        return True, None, ["SMTP_CHECK socket bind failed. Rescheduling."]
+    sock = conn.sock
+    logs: list[str] = []
+    dialogue = smtpp.SmtpDialogue(helo_name, server)
+    try:
+        while True:
+            buf = smtpp.LineBuffer(server)
+            line = None
+            while line is None:
+                if not await _wait_fd(sock, write=False, timeout=timeout):
+                    return False, f"Read timeout from server {server}", logs
+                try:
+                    data = sock.recv(max(buf.room(), 1))
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    return False, f"Read failure from server {server}", logs
+                line, more = buf.feed(data)
+                logs += more
+            step = dialogue.on_line(line)
+            if step.done:
+                return False, step.error, logs
+            assert step.send is not None
+            try:
+                async with asyncio.timeout(timeout):
+                    await loop.sock_sendall(sock, step.send)
+            except TimeoutError:
+                return False, f"Write timeout to server {server}", logs
+            except OSError:
+                return False, f"Write failure to server {server}", logs
+    finally:
+        sock.close()
+
+
+# -- DNS_CHECK ---------------------------------------------------------------------------------
+
+
+async def dns_attempt(ep: Endpoint, *, name: str, qtype: int) -> tuple[bool, str | None]:
+    """(skipped, error message or None on success)."""
+    loop = asyncio.get_running_loop()
+    try:
+        sock = make_socket(ep, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    except SocketSetupError:
+        return True, "UDP socket bind failed. Rescheduling."
+    except OSError:
+        return True, "failed to create socket. Rescheduling."
+    try:
+        err = sock.connect_ex(_sockaddr(ep.dst, ep.port))
+        if err in _FAIL_NOW:
+            return False, f"network unreachable for {ep.pair()}"
+        if err:
+            return True, "UDP socket bind failed. Rescheduling."
+        deadline = loop.time() + ep.timeout_us / US
+        ident = int.from_bytes(os.urandom(2), "big")
+        query = dnsp.build_query(name, qtype, ident)
+        try:
+            sent = sock.send(query)
+        except OSError:
+            return False, "failed to write socket."
+        if sent != len(query):
+            return False, "failed to write all of the datagram."
+        while True:
+            if not await _wait_fd(sock, write=False, timeout=deadline - loop.time()):
+                return False, "read timeout from socket"
+            try:
+                data = sock.recv(dnsp.DNS_BUFFER_SIZE)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                code = exc.errno or 0
+                return False, f"failed to read socket; errno {code} ({os.strerror(code)})"
+            verdict = dnsp.judge_reply(ident, data)
+            if not verdict.ignore:
+                return False, verdict.error
+    finally:
+        sock.close()
+
+
+# -- UDP_CHECK ---------------------------------------------------------------------------------
+
+
+def _errqueue(sock: socket.socket) -> list[tuple[int, int]]:
+    entries: list[tuple[int, int]] = []
+    for _ in range(16):
+        try:
+            _data, ancdata, _flags, _addr = sock.recvmsg(512, 1024, MSG_ERRQUEUE)
+        except OSError:
+            break
+        for level, kind, cdata in ancdata:
+            if (level, kind) in ((socket.IPPROTO_IP, IP_RECVERR), (socket.IPPROTO_IPV6, IPV6_RECVERR)):
+                parsed = udpp.parse_extended_err(cdata)
+                if parsed is not None:
+                    entries.append(parsed)
+    return entries
+
+
+async def udp_attempt(
+    ep: Endpoint,
+    *,
+    payload: bytes | None,
+    require_reply: bool,
+    reply_data: bytes | None,
+    reply_mask: bytes | None,
+    min_length: int,
+    max_length: int,
+) -> tuple[bool, str | None]:
+    """(skipped, None on success else "failed" or "mismatch")."""
+    loop = asyncio.get_running_loop()
+    try:
+        # keepalived's udp_bind_connect sets no SO_BINDTODEVICE
+        sock = make_socket(ep, socket.SOCK_DGRAM, socket.IPPROTO_UDP, bind_if=False)
+    except SocketSetupError:
+        return False, "failed"
+    except OSError:
+        return True, None
+    try:
+        level, opt = (
+            (socket.IPPROTO_IP, IP_RECVERR) if ep.family == 4 else (socket.IPPROTO_IPV6, IPV6_RECVERR)
+        )
+        with contextlib.suppress(OSError):
+            sock.setsockopt(level, opt, 1)
+        try:
+            sock.connect(_sockaddr(ep.dst, ep.port))
+            data = udpp.request_payload(payload)
+            if sock.send(data) != len(data):
+                return False, "failed"
+        except OSError:
+            return False, "failed"
+        deadline = loop.time() + ep.timeout_us / US
+        while True:
+            if not await _wait_fd(sock, write=False, timeout=deadline - loop.time()):
+                return False, ("failed" if require_reply else None)
+            try:
+                reply = sock.recv(udpp.recv_size(require_reply, max_length))
+            except BlockingIOError:
+                continue
+            except OSError:
+                entries = _errqueue(sock)
+                if not entries or udpp.errqueue_failure(entries):
+                    return False, "failed"
+                return False, None
+            ok = udpp.reply_ok(
+                reply,
+                reply_data=reply_data,
+                reply_mask=reply_mask,
+                min_length=min_length,
+                max_length=max_length,
+            )
+            return False, (None if ok else "mismatch")
+    finally:
+        sock.close()
+
+
+# -- PING_CHECK --------------------------------------------------------------------------------
+
+_seq = itertools.count(0)
+_ping_dgram_ok: dict[int, bool] = {}
+
+
+def _icmp_socket(v6: bool) -> tuple[socket.socket, bool]:
+    """A ping socket when the host allows one (net.ipv4.ping_group_range), else a raw socket."""
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
+    flags = socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
+    if _ping_dgram_ok.get(family, True):
+        try:
+            return socket.socket(family, socket.SOCK_DGRAM | flags, proto), False
+        except PermissionError:
+            _ping_dgram_ok[family] = False
+    return socket.socket(family, socket.SOCK_RAW | flags, proto), True
+
+
+async def icmp_attempt(ep: Endpoint) -> tuple[bool, str | None, list[str]]:
+    """(skipped, None on success else "timeout"/"failed", log lines)."""
+    loop = asyncio.get_running_loop()
+    v6 = ep.family == 6
+    if ep.dst is None:
+        return True, None, [f"ICMP{'v6' if v6 else ''} connect fail to create socket. Rescheduling."]
+    try:
+        sock, raw = _icmp_socket(v6)
+    except OSError:
+        return True, None, [f"ICMP{'v6' if v6 else ''} connect fail to create socket. Rescheduling."]
+    try:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+        seq = next(_seq) & 0xFFFF
+        ident = (os.getpid() ^ id(sock)) & 0xFFFF if raw else 0
+        try:
+            sock.sendto(icmpp.build_echo(v6=v6, seq=seq, ident=ident), _sockaddr(ep.dst, 0))
+        except OSError as exc:
+            line = f"send ICMPv6 packet fail - errno {exc.errno}" if v6 else "send ICMP packet fail"
+            return False, "failed", [line]
+        deadline = loop.time() + ep.timeout_us / US
+        while True:
+            if not await _wait_fd(sock, write=False, timeout=deadline - loop.time()):
+                return False, "timeout", []
+            try:
+                data, addr = sock.recvfrom(65535 if raw else icmpp.HEADER + udpp.ICMP_BUFSIZE)
+            except BlockingIOError:
+                continue
+            except OSError:
+                return False, "failed", [f"recv {'ICMPv6' if v6 else 'ICMP'} packet error"]
+            if raw:
+                try:
+                    message = data if v6 else icmpp.strip_ipv4_header(data)
+                except icmpp.IcmpDecodeError:
+                    continue
+                if addr[0].split("%")[0] != str(ep.dst) or not icmpp.reply_for_us(
+                    message, v6=v6, ident=ident, seq=seq
+                ):
+                    continue
+                data = message
+            check = icmpp.judge_reply(data, v6=v6)
+            return False, (None if check.ok else "failed"), ([check.log] if check.log else [])
+    finally:
+        sock.close()
+
+
+# -- MISC_CHECK --------------------------------------------------------------------------------
+
+
+async def misc_attempt(
+    argv: Sequence[str], *, env: Mapping[str, str], ids: tuple[int, int] | None, timeout_us: int
+) -> script_runner.Outcome:
+    """Run the script in its own process group; after ``timeout_us`` SIGTERM, 2 s later SIGKILL."""
+    return await script_runner.run_check(argv, env=env, ids=ids, timeout=timeout_us / US)
+
+
+# -- genhash -----------------------------------------------------------------------------------
+
+
+async def genhash(
+    server: str,
+    port: int,
+    path: str,
+    *,
+    use_ssl: bool = False,
+    sni: bool = False,
+    vhost: str | None = None,
+    protocol: str = "1.0",
+    fwmark: int = 0,
+    timeout_us: int = 2**32 - 1,
+) -> tuple[str, bool]:
+    """keepalived's --genhash: (the line it prints, whether on stderr)."""
+    from ipaddress import ip_address
+
+    ep = Endpoint(dst=ip_address(server), port=port, fwmark=fwmark, timeout_us=timeout_us)
+    url = Url(path=path, digest=b"\0" * 16, virtualhost=None)
+    request = httpp.build_request(path, protocol=protocol, vhost=vhost, dst=ep.dst, port=port)
+    tls = make_ssl_context(None) if use_ssl else None
+    result = await http_attempt(
+        ep, url, request=request, tls=tls, sni=vhost if sni else None, want_digest=True
+    )
+    if result.response is None:
+        return (result.failure or "Error connecting"), True
+    return httpp.genhash_line(result.response)
