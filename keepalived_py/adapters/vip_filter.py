@@ -101,15 +101,17 @@ def element_batch(table: str, change: ElementChange, keys: list[bytes], seq: int
 
 
 def ack_error(data: bytes, seq: int) -> int | None:
-    """The errno of the ACK for ``seq`` in ``data`` (0: success), None if it is not there."""
+    """The answer in ``data`` to the batch whose element message has ``seq``: its errno (0:
+    done), an error refusing the whole batch (begin ``seq - 1``, end ``seq + 1``), or None."""
     offset = 0
     while offset + 16 <= len(data):
         length, kind, _flags, msg_seq, _pid = struct.unpack_from("=IHHII", data, offset)
         if length < 16:
             break
-        if kind == NLMSG_ERROR and msg_seq == seq and length >= 20:
-            error: int = struct.unpack_from("=i", data, offset + 16)[0]
-            return -error
+        if kind == NLMSG_ERROR and length >= 20 and seq - 1 <= msg_seq <= seq + 1:
+            error: int = -struct.unpack_from("=i", data, offset + 16)[0]
+            if msg_seq == seq or error:
+                return error
         offset += (length + 3) & ~3
     return None
 

@@ -184,6 +184,10 @@ def test_ack_error() -> None:
     assert ack_error(ack + err, 5) == 0
     assert ack_error(ack + err, 6) == 17
     assert ack_error(ack, 7) is None
+    # the batch refused at its begin message (seq 4 for element message 5)
+    refused = struct.pack("=IHHIIi", 36, 2, 0, 4, 0, -1) + bytes(16)
+    assert ack_error(refused, 5) == 1
+    assert ack_error(struct.pack("=IHHIIi", 36, 2, 0, 4, 0, 0) + bytes(16), 5) is None
     assert ack_error(b"\0" * 16, 1) is None
     assert vf_mod.NFPROTO == {"ip": 2, "ip6": 10}
 
