@@ -46,7 +46,6 @@ from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
 from keepalived_py.vrrp.state import State
 from keepalived_py.vrrp.tracking import InstanceTracking
-from keepalived_py.vrrp.vmac_names import place_addresses
 
 if TYPE_CHECKING:
     from keepalived_py.cli import RuntimeOptions
@@ -354,14 +353,7 @@ class VrrpDaemon:
                 netlink=self.netlink,
                 garp=self.garp,
                 gratuitous=self.gratuitous,
-                addresses=place_addresses(
-                    (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
-                    interface=ifname,
-                    family=inst.family or 4,
-                    vmac=vmac,
-                )
-                if vmac
-                else (*inst.virtual_ipaddresses, *inst.virtual_ipaddresses_excluded),
+                addresses=self.vmacs.place(inst, vmac, detail=self.opts.log_detail),
                 routes=inst.virtual_routes,
                 rules=inst.virtual_rules,
                 detail=self.opts.log_detail,

@@ -461,3 +461,34 @@ def test_vmac_igmp_reports_leave_from_the_base_mac(make_lab: Callable[..., Lab],
     _stop(proc)
     sources = {_frame(f).src for f in capture.igmp_frames}
     assert sources == {base_mac}
+
+
+def _vmac_addr(
+    the_lab: Lab, start: Callable[[Node, str], Proc]
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    node = the_lab.node(1)
+    extra = "use_vmac_addr\nvirtual_ipaddress_excluded {\n2001:db8::100/64\n}"
+    proc = start(node, write_config(node, vrrp_config(priority=150, vrid=VRID, extra=extra), "addr.conf"))
+    wanted = {VIP, "2001:db8::100"}
+
+    def placed() -> list[tuple[str, str]] | None:
+        devs = [link["ifname"] for link in json.loads(node.run(["ip", "-j", "link"]).stdout)]
+        found = sorted((dev, a) for dev in devs for a in node.addresses(dev) if a in wanted)
+        return found if len(found) == 2 else None
+
+    found = wait_until(placed, timeout=15, what=f"VIP and eVIP set\n{the_lab.logs()}")
+    assert found is not None
+    links = [vmac_link(node, dev) or {} for dev, _ in found if dev != "eth0"]
+    _stop(proc)
+    _gone(node)
+    return links, found
+
+
+def test_use_vmac_addr_like_keepalived(make_lab: Callable[..., Lab]) -> None:
+    """use_vmac_addr without use_vmac: the IPv4 VIP stays on eth0, the IPv6 eVIP gets a VMAC of
+    its own family (00:00:5e:00:02:VRID) on eth0."""
+    ours = _vmac_addr(make_lab(1), start_kpy)
+    assert ours[1] == [("eth0", VIP), (VMAC, "2001:db8::100")]
+    assert ours[0] == [{**_expected_link(), "address": "00:00:5e:00:02:33"}]
+    _needs_keepalived()
+    assert _vmac_addr(make_lab(1), start_keepalived) == ours
