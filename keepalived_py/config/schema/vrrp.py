@@ -936,7 +936,7 @@ def instance_table() -> Table:
         "vrrp_instance",
         [
             Keyword("use_vmac", _use_vmac, status="supported", note="macvlan interface [name] [MAC]"),
-            _flag("use_vmac_addr", "use_vmac_addr"),
+            _flag("use_vmac_addr", "use_vmac_addr", status="supported"),
             _flag("vmac_xmit_base", "vmac_xmit_base", status="supported"),
             _kw("use_ipvlan", _use_ipvlan, "no ipvlan at run time yet: the instance runs on its interface"),
             _kw("unicast_peer", _unicast_peer),
