@@ -7,7 +7,6 @@ mode nor the address owner gets drop rules for its VIPs and eVIPs while it is MA
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable
 
@@ -30,7 +29,6 @@ def attach_firewall(
     drivers: Iterable[VrrpDriver],
     instances: dict[str, VrrpInstance],
     gd: GlobalDefs,
-    loop: asyncio.AbstractEventLoop,
     *,
     detail: bool,
     ifindex: Callable[[str], int | None],

@@ -373,12 +373,7 @@ class VrrpDaemon:
             self.drivers.append(driver)
         self.sync.build(self.drivers)
         self.vip_filter = attach_firewall(
-            self.drivers,
-            self._instances,
-            gd,
-            self.loop,
-            detail=self.opts.log_detail,
-            ifindex=self.netlink.ifindex,
+            self.drivers, self._instances, gd, detail=self.opts.log_detail, ifindex=self.netlink.ifindex
         )
         # the tracked interfaces' states at start; every tracked instance gets its priority
         self.tracking.interfaces_changed(self._link_up)
