@@ -440,6 +440,19 @@ class VrrpCore:
                 (to_us(now) + p.garp_lower_prio_delay_us, p.garp_lower_prio_repeat, "lower-prio-delayed")
             )
 
+    def address_deleted(self, now: float) -> None:
+        """One of our VIPs/eVIPs was deleted by someone else while MASTER (keepalived's
+        set_vrrp_backup): leave MASTER, sending priority 0 and removing the other addresses, and
+        come back after only the skew time, which puts every address back if no better router
+        has answered by then."""
+        if self.state is not State.MASTER:
+            return
+        t = to_us(now)
+        self.wantstate = State.BACKUP
+        self._leave_master(t, adv_f=True, reason=Reason.ADDRESS_DELETED)
+        self.ms_down_timer_us = self._skew()
+        self._init_sands(t)
+
     def hold_backup(self, now: float) -> None:
         """A sync group refuses MASTER: wait another master-down interval (vrrp_sync_can_goto_master)."""
         self.ms_down_timer_us = self._down_interval()

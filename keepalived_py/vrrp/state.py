@@ -30,6 +30,7 @@ class Reason(enum.Enum):
     FAULT_CLEARED = "fault cleared"
     SHUTDOWN = "shutdown"
     SYNC_GROUP = "sync group"  # forced to follow another member of the vrrp_sync_group
+    ADDRESS_DELETED = "address deleted"  # one of our VIPs was removed behind our back
 
 
 class IllegalTransition(RuntimeError):
@@ -51,6 +52,7 @@ _ROWS: tuple[tuple[State, State, Reason], ...] = (
     (_S.BACKUP, _S.STOP, _R.SHUTDOWN),
     (_S.MASTER, _S.BACKUP, _R.HIGHER_PRIORITY),
     (_S.MASTER, _S.BACKUP, _R.SYNC_GROUP),
+    (_S.MASTER, _S.BACKUP, _R.ADDRESS_DELETED),
     (_S.MASTER, _S.FAULT, _R.FAULT),
     (_S.MASTER, _S.FAULT, _R.SYNC_GROUP),
     (_S.MASTER, _S.STOP, _R.SHUTDOWN),
