@@ -208,8 +208,6 @@ class VrrpCore:
         self._delayed_start: int | None = None
         self._garp_timers: list[tuple[int, int, str]] = []
         self._garp_refresh_at: int | None = None
-        # set when, as master, we received a lower-priority advert (a sync group reads it)
-        self._rx_lower_prio = False
         self._actions: list[Action] = []
         self._last_advert: tuple[int, InstanceParams, Advertisement] | None = None
 
@@ -421,24 +419,6 @@ class VrrpCore:
                 self._garp_timers.append(
                     (t + p.garp_lower_prio_delay_us, p.garp_lower_prio_repeat, "lower-prio-delayed")
                 )
-
-    def take_rx_lower_prio(self) -> bool:
-        """Whether, as master, we received a lower-priority advert since the last call."""
-        seen, self._rx_lower_prio = self._rx_lower_prio, False
-        return seen
-
-    def lower_prio_garp(self, now: float) -> None:
-        """Another member of our sync group, as master, received a lower-priority advert:
-        keepalived sends this member's garp_lower_prio_repeat rounds too (if its addresses are
-        set), and again garp_lower_prio_delay later."""
-        p = self.params
-        if not p.garp_lower_prio_repeat:
-            return
-        self._link_update(p.garp_lower_prio_repeat, "lower-prio")
-        if p.garp_lower_prio_delay_us:
-            self._garp_timers.append(
-                (to_us(now) + p.garp_lower_prio_delay_us, p.garp_lower_prio_repeat, "lower-prio-delayed")
-            )
 
     def address_deleted(self, now: float) -> None:
         """One of our VIPs/eVIPs was deleted by someone else while MASTER (keepalived's
@@ -806,7 +786,6 @@ class VrrpCore:
             if self.sync_group is not None:
                 # the other members refresh their addresses too
                 self.sync_group.lower_priority_advert(self, to_seconds(t))
-            self._rx_lower_prio = True
             self._emit(Notify("MASTER_RX_LOWER_PRI", ours))
             return result, False
         if prio > ours or (prio == ours and cmp > 0):

@@ -147,24 +147,3 @@ def test_lower_priority_in_backup_is_not_detail() -> None:
     assert logs(core.drain()) == [
         ("(VI_1) received lower priority (100) advert from 192.0.2.1 - discarding", False)
     ]
-
-
-def test_sync_member_lower_prio_garp() -> None:
-    """keepalived's master_rx sends the other sync members' garp_lower_prio GARPs: the hook."""
-    core = core_of(garp_lower_prio_repeat=3, garp_lower_prio_delay_us=2_000_000)
-    assert not core.take_rx_lower_prio()
-    backup = core_of(garp_lower_prio_repeat=3, garp_lower_prio_delay_us=0)
-    backup.lower_prio_garp(T0)  # not master: addresses not set, nothing sent
-    assert backup.drain() == []
-    to_master(core)
-    core.receive(adv(50), src=LOW, ttl=255, now=T0 + 4)
-    core.drain()
-    assert core.take_rx_lower_prio() and not core.take_rx_lower_prio()
-    core.lower_prio_garp(T0 + 4.5)
-    assert core.drain() == [SendGratuitous((VIP,), 3, "lower-prio")]
-    core.handle_timer(T0 + 6.5)
-    assert SendGratuitous((VIP,), 3, "lower-prio-delayed") in core.drain()
-    quiet = core_of(garp_lower_prio_repeat=0)
-    to_master(quiet)
-    quiet.lower_prio_garp(T0 + 5)
-    assert quiet.drain() == []
