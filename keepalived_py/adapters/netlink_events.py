@@ -10,10 +10,13 @@ struct-based reader is cheaper than building pyroute2 objects for every event.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 RTM_NEWADDR = 20
 RTM_DELADDR = 21
@@ -74,3 +77,45 @@ def _address(
     if raw is None:
         return None
     return ipaddress.IPv4Address(raw) if size == 4 else ipaddress.IPv6Address(raw)
+
+
+RTMGRP_IPV4_IFADDR = 0x10
+RTMGRP_IPV6_IFADDR = 0x100
+
+
+class AddressWatch:
+    """A route netlink socket subscribed to address changes, read from the asyncio loop."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
+        try:
+            self.sock.setblocking(False)
+            self.sock.bind((0, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
+        except BaseException:
+            self.sock.close()
+            raise
+        self._loop: Any = None
+
+    def attach(self, loop: Any, on_events: Callable[[list[AddressEvent]], None]) -> None:
+        def readable() -> None:
+            events: list[AddressEvent] = []
+            while True:
+                try:
+                    data = self.sock.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # ENOBUFS: events were lost; the callers re-check the kernel anyway
+                    continue
+                events.extend(parse_address_events(data))
+            if events:
+                on_events(events)
+
+        self._loop = loop
+        loop.add_reader(self.sock.fileno(), readable)
+
+    def close(self) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(Exception):
+                self._loop.remove_reader(self.sock.fileno())
+            self._loop = None
+        self.sock.close()

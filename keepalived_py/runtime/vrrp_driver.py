@@ -213,6 +213,13 @@ class VrrpDriver:
         self._run()
         self._input_done(prev)
 
+    def address_deleted(self) -> None:
+        """One of our addresses was deleted by someone else while we are master."""
+        prev = self.core.state
+        self.core.address_deleted(self.loop.time())
+        self._run()
+        self._input_done(prev)
+
     def set_priority(self, total: int) -> None:
         """The tracked total priority changed (the core clamps it, owners ignore it)."""
         prev = self.core.state

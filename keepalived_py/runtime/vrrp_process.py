@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING
 
 from keepalived_py.adapters.addresses import LinkState, LinkWatch, NetlinkAddresses
 from keepalived_py.adapters.garp import GarpSender
+from keepalived_py.adapters.netlink_events import AddressEvent, AddressWatch
 from keepalived_py.adapters.vip_filter import VipFilter
 from keepalived_py.adapters.vrrp_socket import ReceivedV4, ReceivedV6, VrrpSocketV4, VrrpSocketV6, drain
+from keepalived_py.config.dump import format_ipaddress
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
@@ -238,6 +240,7 @@ class VrrpDaemon:
         self.drivers: list[VrrpDriver] = []
         self.stop = asyncio.Event()
         self.watch: LinkWatch | None = None
+        self.address_watch: AddressWatch | None = None
         self.scripts = ScriptRunner(config)
         self.notifier = Notifier(config, self.scripts, log_detail=opts.log_detail)
         self._instances: dict[str, VrrpInstance] = {}
@@ -441,6 +444,57 @@ class VrrpDaemon:
             return self.netlink.link_local_ipv6(driver.ifname)
         return self.netlink.primary_ipv4(driver.ifname)
 
+    def addresses_changed(self, events: list[AddressEvent]) -> None:
+        """Addresses added or removed (keepalived's netlink reflector): -a logs them all; a VIP of a
+        master deleted behind its back makes it step down and come back (VrrpCore.address_deleted);
+        a deleted static address is put back.  The kernel is asked again before acting, since our
+        own changes arrive here too, possibly late."""
+        names: dict[int, str] = {}
+
+        def ifname(index: int) -> str:
+            if index not in names:
+                try:
+                    names[index] = socket.if_indextoname(index)
+                except OSError:
+                    names[index] = str(index)
+            return names[index]
+
+        for event in events:
+            name = ifname(event.ifindex)
+            verb = "added to" if event.added else "removed from"
+            ours = None if event.added else self._owner_of(event.address, name)
+            if self.opts.address_monitoring or (self.opts.log_detail and ours is not None):
+                log.info("Netlink reflector reports IP %s %s %s", event.address, verb, name)
+            if event.added:
+                continue
+            if ours is not None and not self.netlink.has_address(name, str(event.address)):
+                ours.address_deleted()
+            self._reinstate_static(event.address, name)
+
+    def _owner_of(self, address: IpAddr, ifname: str) -> VrrpDriver | None:
+        """The master instance whose VIP or eVIP ``address`` on ``ifname`` is."""
+        for driver in self.drivers:
+            core = driver.core
+            if not core.vipset:
+                continue
+            for vip in (*core.params.vips, *core.params.evips):
+                if vip == address and (driver.entry(vip).dev or driver.ifname) == ifname:
+                    return driver
+        return None
+
+    def _reinstate_static(self, address: IpAddr, ifname: str) -> None:
+        """keepalived's reinstate_static_address: a static_ipaddress deleted by hand comes back."""
+        default_if = self._static_ifname()
+        for entry in self.config.static.addresses:
+            dev = entry.dev or default_if
+            if dev != ifname or entry.no_track or ipaddress.ip_address(entry.address) != address:
+                continue
+            if not self.netlink.has_address(dev, str(address)):
+                error = self.netlink.add_address(entry, default_if)
+                shown = format_ipaddress(entry, default_if, installed=error is None)
+                log.info("Restoring deleted static address %s", shown)
+                self._report_static("address", entry, error)
+
     def links_changed(self) -> None:
         """Some link or address changed: tell each core whether its interface is usable."""
         self._recreate_vmacs()
@@ -530,6 +584,8 @@ class VrrpDaemon:
             self.notifier.start(self.opts.umask)
             self.watch = LinkWatch()
             self.watch.attach(self.loop, self.links_changed)
+            self.address_watch = AddressWatch()
+            self.address_watch.attach(self.loop, self.addresses_changed)
             self.build()
             self.release_leftovers()
             self.set_static(add=True)
@@ -615,6 +671,9 @@ class VrrpDaemon:
         if self.watch is not None:
             self.watch.close()
             self.watch = None
+        if self.address_watch is not None:
+            self.address_watch.close()
+            self.address_watch = None
         for listener in self.listeners.values():
             listener.sock.close()
         self.listeners.clear()
