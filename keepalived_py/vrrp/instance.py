@@ -420,6 +420,34 @@ class VrrpCore:
                     (t + p.garp_lower_prio_delay_us, p.garp_lower_prio_repeat, "lower-prio-delayed")
                 )
 
+    def resume(self, old: VrrpCore, now: float) -> None:
+        """Reload: carry on where ``old`` (the same VRRP router under the previous configuration,
+        reload_plan.find_match) left off, instead of starting again.
+
+        As keepalived's reload: a MASTER or BACKUP keeps its state (FAULT is worked out again from
+        the new trackers, and an instance already in FAULT here keeps it), the counters, what it
+        knows of the master, and whether its addresses are set; a master re-adds its (possibly
+        changed) addresses, which the kernel takes as no-ops for those already there, so they never
+        leave the interface.  The caller removes the addresses the new configuration no longer has.
+        Timers restart from ``now``.  No transition, no notification.
+        """
+        t = to_us(now)
+        self.counters = old.counters
+        self.master_address, self.master_priority = old.master_address, old.master_priority
+        self.master_adver_int_us = old.master_adver_int_us
+        if self.state is not State.INIT or self._fault or old.state not in (State.MASTER, State.BACKUP):
+            return
+        self.state = self.wantstate = old.state
+        if old.state is State.MASTER and old.vipset:
+            self.vipset = True
+            self.master_adver_int_us = self.params.advert_int_us
+            self._emit(AddAddresses(self.params.vips, self.params.evips))
+            p = self.params
+            self._garp_refresh_at = t + p.garp_master_refresh_us if p.garp_master_refresh_us else None
+        else:
+            self.ms_down_timer_us = self._down_interval()
+        self._init_sands(t)
+
     def address_deleted(self, now: float) -> None:
         """One of our VIPs/eVIPs was deleted by someone else while MASTER (keepalived's
         set_vrrp_backup): leave MASTER, sending priority 0 and removing the other addresses, and
