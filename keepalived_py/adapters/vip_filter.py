@@ -128,6 +128,8 @@ class VipFilter:
         self._no_nft = False
         # families with an old table of our name, listed by prepare() (None: not yet)
         self._existing: tuple[str, ...] | None = None
+        # use_vmac: each VMAC's link and tables, to follow a re-created one
+        self._vmacs: dict[str, tuple[VmacLink, tuple[str, ...]]] = {}
         # changes that failed (tests and stats)
         self.errors = 0
 
@@ -151,10 +153,18 @@ class VipFilter:
         """A use_vmac instance's VMAC exists (keepalived: when it creates or takes it over)."""
         if self._closed or not families:
             return
+        self._vmacs[vmac.name] = (vmac, families)
         existing: tuple[str, ...] = ()
         if self.tables.first_setup_pending:
             existing = self._existing if self._existing is not None else self._existing_tables()
         self._apply(self.tables.add_vmac(vmac, families, existing=existing))
+
+    def vmac_recreated(self, name: str, ifindex: int) -> None:
+        """A VMAC was made again (deleted behind our back): its elements follow its new index."""
+        found = self._vmacs.get(name)
+        if found is not None and found[0].ifindex != ifindex:
+            vmac, families = found
+            self.add_vmac(VmacLink(vmac.name, vmac.base, ifindex), families)
 
     def remove(self, instance: str, entries: tuple[FilterEntry, ...]) -> None:
         if self._closed or not entries:

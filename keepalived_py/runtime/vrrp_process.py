@@ -512,6 +512,8 @@ class VrrpDaemon:
         """A deleted VMAC is made again at once (as keepalived); its sockets are opened anew."""
         for name in self.vmacs.recreate_missing(self._instances, detail=self.opts.log_detail):
             self.garp.forget(name)
+            if self.vip_filter is not None:  # its nftables elements follow the new index
+                self.vip_filter.vmac_recreated(name, self.netlink.ifindex(name) or 0)
             for old, new in self.vmacs.reopen_senders(name):
                 for driver in self.drivers:
                     if driver.path.sock is old:

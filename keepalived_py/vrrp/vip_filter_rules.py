@@ -352,6 +352,13 @@ class VipFilterTables:
             entry = (vmac.name, vmac.ifindex, vmac.base)
             if entry in table.vmacs[VMAC_MAP]:
                 continue
+            # made again (a new index): the old element goes, as keepalived removes it when
+            # the link disappears (by number: no interface has that index any more)
+            for name in (VMAC_MAP, VMAC_SET):
+                for stale in [v for v in table.vmacs.get(name, ()) if v[0] == vmac.name]:
+                    table.vmacs[name].discard(stale)
+                    if stale[1]:
+                        lines.append(f"delete element {family} {self._name} {name} {{ {stale[1]} }}")
             table.vmacs[VMAC_MAP].add(entry)
             lines.append(f'add element {family} {self._name} {VMAC_MAP} {{ "{vmac.name}" : "{vmac.base}" }}')
             if family == IP6:

@@ -359,3 +359,34 @@ def test_old_table_of_a_crash_deleted(make_lab: Callable[..., Lab]) -> None:
     assert "Deleting old ip keepalived table" in again.output()
     _stop(again)
     assert ruleset(n1) == ""
+
+
+def test_vmac_made_again_keeps_its_elements(make_lab: Callable[..., Lab]) -> None:
+    """A VMAC deleted behind the daemon's back is made again with a new index; the map follows
+    it (keepalived: the element goes with the link, the new one is added)."""
+    the_lab = make_lab(1, ipv6=True)
+    n1 = the_lab.node(1)
+    proc = start_kpy(n1, write_config(n1, VMAC_CONFIG))
+    mapped = '"vrrp.82" : "eth0"'
+    wait_until(lambda: mapped in ruleset(n1), timeout=LIMIT, what="VMAC rules\n" + proc.output())
+
+    def index() -> int | None:
+        out = n1.run(["ip", "-o", "link", "show", "vrrp.82"]).stdout
+        return int(out.split(":", 1)[0]) if out else None
+
+    before = index()
+    n1.run(["ip", "link", "del", "vrrp.82"], check=True)
+    wait_until(
+        lambda: index() not in (None, before), timeout=LIMIT, what="vrrp.82 made again\n" + proc.output()
+    )
+    numbered = re.compile(r"elements = \{ \d+")
+    try:
+        wait_until(
+            lambda: mapped in (text := ruleset(n1)) and not numbered.search(text),
+            timeout=LIMIT,
+            what="the map on the new vrrp.82",
+        )
+    except AssertionError:
+        raise AssertionError(ruleset(n1) + proc.output()) from None
+    _stop(proc)
+    assert ruleset(n1) == ""

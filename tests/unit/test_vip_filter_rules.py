@@ -311,3 +311,19 @@ def test_vmac_listing_many() -> None:
     pairs = ", ".join(f'"vrrp.{i}" : "eth0"' for i in range(1, 6))
     assert f'elements = {{ {pairs},\n\t\t\t     "vrrp.6" : "eth0", "vrrp.7" : "eth0" }}' in text
     assert f'elements = {{ {names},\n\t\t\t     "vrrp.6", "vrrp.7" }}' in text
+
+
+def test_vmac_made_again() -> None:
+    tables = VipFilterTables()
+    tables.add_vmac(VmacLink("vrrp.82", "eth0", 5), ("ip6",))
+    again = tables.add_vmac(VmacLink("vrrp.82", "eth0", 8), ("ip6",))
+    assert again.script == (
+        "delete element ip6 keepalived vmac_map { 5 }\n"
+        "delete element ip6 keepalived vmac_set { 5 }\n"
+        'add element ip6 keepalived vmac_map { "vrrp.82" : "eth0" }\n'
+        'add element ip6 keepalived vmac_set { "vrrp.82" }\n'
+    )
+    assert tables.render().count('"vrrp.82"') == 2
+    # an index we never knew is not deleted (it would fail the whole script)
+    tables.add_vmac(VmacLink("vrrp.9", "eth0"), ("ip",))
+    assert "delete" not in tables.add_vmac(VmacLink("vrrp.9", "eth0", 11), ("ip",)).script
