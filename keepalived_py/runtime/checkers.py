@@ -110,6 +110,7 @@ class HealthChecker:
         self.rs = rs
         self.index = index
         self.model = model
+        self.KIND = str(getattr(model, "KIND", self.KIND))  # SSL_GET shares HttpChecker
         self.name = trio(rs.address, vs.protocol)
         self.timing = checker_timing(vs, rs, model)
         self.alpha = checker_alpha(vs, rs, model)

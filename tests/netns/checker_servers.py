@@ -1,0 +1,92 @@
+"""Small servers for the checker tests, run inside a lab node:
+
+python -m tests.netns.checker_servers http ADDR PORT DIR         (HTTP/1.0, files from DIR)
+python -m tests.netns.checker_servers https ADDR PORT DIR CERT KEY
+python -m tests.netns.checker_servers dns ADDR PORT [RCODE]      (answers every query)
+python -m tests.netns.checker_servers udp-echo ADDR PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.server
+import ssl
+import sys
+from typing import cast
+
+from keepalived_py.check.probes import dns
+
+
+def serve_http(addr: str, port: int, directory: str, cert: str | None = None, key: str | None = None) -> None:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
+    cls = http.server.ThreadingHTTPServer
+    if ":" in addr:
+
+        class V6(http.server.ThreadingHTTPServer):
+            address_family = __import__("socket").AF_INET6
+
+        cls = V6
+    server = cls((addr, port), handler)
+    if cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+class _Dns(asyncio.DatagramProtocol):
+    def __init__(self, rcode: int) -> None:
+        self.rcode = rcode
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            q = dns.decode_query(data)
+        except dns.DnsDecodeError:
+            return
+        rdata = b"\xc0\x00\x02\x02" if q.qtype == 1 else b""
+        assert self.transport is not None
+        self.transport.sendto(
+            dns.build_response(q, rcode=self.rcode, answers=1 if rdata else 0, rdata=rdata), addr
+        )
+
+
+class _Echo(asyncio.DatagramProtocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.transport.sendto(data, addr)
+
+
+async def serve_udp(
+    addr: str, port: int, factory: type[asyncio.DatagramProtocol] | functools.partial[_Dns]
+) -> None:
+    loop = asyncio.get_running_loop()
+    await loop.create_datagram_endpoint(factory, local_addr=(addr, port))
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+def main(argv: list[str]) -> None:
+    kind, addr, port = argv[0], argv[1], int(argv[2])
+    if kind == "http":
+        serve_http(addr, port, argv[3])
+    elif kind == "https":
+        serve_http(addr, port, argv[3], argv[4], argv[5])
+    elif kind == "dns":
+        rcode = int(argv[3]) if len(argv) > 3 else 0
+        asyncio.run(serve_udp(addr, port, functools.partial(_Dns, rcode)))
+    elif kind == "udp-echo":
+        asyncio.run(serve_udp(addr, port, _Echo))
+    else:
+        raise SystemExit(f"unknown server {kind}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
