@@ -1,4 +1,4 @@
-"""The nftables drop rules of VRRP's accept mode, as keepalived 2.2.7 builds them (pure).
+"""The nftables rules of VRRP's accept mode and use_vmac, as keepalived 2.2.7 builds them (pure).
 
 An instance without ``accept`` mode (the default with ``vrrp_strict``, or ``no_accept``) that is
 not the address owner must not let its host answer for the virtual addresses (RFC 5798
@@ -7,12 +7,17 @@ tables (``ip`` / ``ip6`` family, named by ``nftables``, default ``keepalived``) 
 and ``output`` chains drop what is addressed to / sent from them.  The addresses go in when the
 instance becomes MASTER (before the VIPs are added) and come out when it leaves MASTER (after
 the VIPs are removed); the tables themselves are built piece by piece the first time an address
-of a kind needs them, and deleted when the VRRP process ends.
+of a kind needs them (old tables of the name deleted first), and deleted when the VRRP process
+ends.  A use_vmac instance's VMAC gets rules in the same tables from the start: its IGMP / MLD
+reports leave from the base interface (``dup``), its IPv6 router solicitations are dropped.
 
-``VipFilterTables`` records what is installed and turns each change into an ``nft -f`` script
-that creates the same objects, in the same order, with the same byte code as keepalived's own
-netlink batches (checked with ``nft --debug=netlink list ruleset`` against keepalived's tables),
-so that ``nft list ruleset`` shows the same thing.  ``render()`` is that listing, for tests.
+``VipFilterTables`` records what is installed and turns each change into a ``Change``: an
+``nft -f`` script for the structure (tables, chains, sets, rules), which creates the same
+objects in the same order as keepalived's netlink batches (accept-mode rules with the same byte
+code, checked with ``nft --debug=netlink``; the VMAC rules load the same values in another
+register order), and the set elements to add or delete, which the adapter sends as keepalived
+does.  ``render()`` is what ``nft list ruleset`` then shows, compared in tests with listings
+recorded from keepalived (tests/golden/nftables/).
 """
 
 from __future__ import annotations
