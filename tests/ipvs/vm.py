@@ -18,6 +18,11 @@ stdout and stderr stream to the caller's as it runs.  A directory shared writabl
 guest at the same absolute path is in ``$IPVS_VM_XCHG`` inside (for result files such as a
 JUnit report); ``run(..., xchg=DIR)`` chooses it.
 
+Knobs: ``IPVS_VM_TIMEOUT`` (seconds), ``IPVS_VM_SMP`` (virtual CPUs, default 1: under emulation a
+second one only competes with the host's other work), ``IPVS_VM_VERBOSE=1`` (print the kernel
+console).  QEMU dies with the runner: on timeout, exceptions, Ctrl-C, SIGTERM, and through
+``PR_SET_PDEATHSIG`` when the runner itself is killed.
+
 Needs (Debian packages): qemu-system-x86, linux-image-amd64, busybox-static, kmod; ipvsadm for
 the tests.  The initramfs (busybox, an init script and the modules that reach the host's
 filesystem) is built once and cached under ``$XDG_CACHE_HOME/keepalived-py-ipvs-vm/``.
@@ -26,6 +31,7 @@ filesystem) is built once and cached under ``$XDG_CACHE_HOME/keepalived-py-ipvs-
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gzip
 import hashlib
 import io
@@ -52,6 +58,7 @@ BOOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
 GUEST_MARK = "KEEPALIVED_PY_IPVS_VM"
 EXIT_TIMEOUT = 124
 EXIT_NO_REPORT = 125
+PR_SET_PDEATHSIG = 1
 
 # The guest's /init.  It mounts the host's / read-only under a tmpfs overlay, puts fresh /proc,
 # /sys, /dev, /run in it, mounts the exchange share at the host's path, then runs the command
@@ -230,7 +237,7 @@ def qemu_command(kernel: Kernel, initrd: Path, xchg: Path, console: Path, memory
         "-m",
         f"{memory_mb}M",
         "-smp",
-        "2",
+        os.environ.get("IPVS_VM_SMP", "1"),
         "-nodefaults",
         "-no-user-config",
         "-display",
@@ -292,6 +299,13 @@ class _Tail(threading.Thread):
             self.done.wait(0.05)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel kills QEMU if the runner dies (SIGKILL included)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 @dataclass
 class Result:
     returncode: int
@@ -342,7 +356,7 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         try:
             try:
@@ -353,8 +367,7 @@ def run(
                 qemu_out = b""
         finally:
             if qemu.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(qemu.pid, signal.SIGKILL)
+                qemu.kill()
                 qemu.wait()
             for tail in tails:
                 tail.done.set()
@@ -402,6 +415,8 @@ def _main(argv: Iterator[str] | Sequence[str]) -> int:
         )
         return EXIT_NO_REPORT
     command = args[0] if len(args) == 1 else shlex.join(args)
+    # a SIGTERM unwinds like Ctrl-C, so QEMU is stopped on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return run(command).returncode
     except KeyboardInterrupt:
