@@ -550,5 +550,6 @@ async def genhash(
         ep, url, request=request, tls=tls, sni=vhost if sni else None, want_digest=True
     )
     if result.response is None:
-        return (result.failure or "Error connecting"), True
+        # timeout_epilog prints its message on stdout in genhash mode
+        return (result.failure or "Error connecting"), False
     return httpp.genhash_line(result.response)

@@ -504,3 +504,49 @@ def test_misc_check_exit_codes_dynamic_weight_and_timeout(make_lab: Callable[...
     assert down["logs"] == [f"Misc check for {name} timed out with retry disabled."]
     # killed by the SIGTERM sent after misc_timeout 1 s
     assert 1.0 - 0.05 <= down["end"] - down["start"] <= 1.0 + SLACK
+
+
+# -- genhash -----------------------------------------------------------------------------------
+
+GENHASH_PY = """
+import asyncio, sys
+from keepalived_py.adapters import probes
+args = sys.argv[1:]
+kw = dict(use_ssl="-S" in args, protocol=args[args.index("-P") + 1] if "-P" in args else "1.0",
+          vhost=args[args.index("-V") + 1] if "-V" in args else None)
+line, err = asyncio.run(probes.genhash(args[args.index("-s") + 1], int(args[args.index("-p") + 1]),
+                                       args[args.index("-u") + 1], **kw))
+print(line, file=sys.stderr if err else sys.stdout)
+"""
+
+
+def test_genhash_same_output_as_keepalived(make_lab: Callable[..., Lab]) -> None:
+    lab = make_lab(2)
+    n1, n2 = lab.node(1), lab.node(2)
+    www = _www(n2)
+    with open(os.path.join(www, "big.bin"), "wb") as f:
+        f.write(bytes(range(256)) * 300)
+    cert, key = n2.path("cert.pem"), n2.path("key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rs.example", "-days", "1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    start_server(n2, [PY, "-m", "http.server", "80", "--bind", "192.0.2.2", "-d", www], "http")
+    start_server(
+        n2, [PY, "-m", "tests.netns.checker_servers", "https", "192.0.2.2", "443", www, cert, key], "https"
+    )
+    wait_port(n2, 80)
+    wait_port(n2, 443)
+    cases = [
+        ["-s", "192.0.2.2", "-p", "80", "-u", "/index.html"],
+        ["-s", "192.0.2.2", "-p", "80", "-u", "/big.bin", "-P", "1.1", "-V", "www.example.com"],
+        ["-s", "192.0.2.2", "-p", "80", "-u", "/missing"],
+        ["-s", "192.0.2.2", "-p", "81", "-u", "/index.html"],
+        ["-S", "-s", "192.0.2.2", "-p", "443", "-u", "/big.bin"],
+    ]
+    for args in cases:
+        theirs = n1.run(["keepalived", "--genhash", *args], timeout=30)
+        ours = n1.run([PY, "-c", GENHASH_PY, *args], timeout=30)
+        assert (ours.stdout, ours.stderr) == (theirs.stdout, theirs.stderr), args
+    assert n1.run([PY, "-c", GENHASH_PY, *cases[0]]).stdout.strip() == hashlib.md5(BODY).hexdigest()
