@@ -205,10 +205,11 @@ def ping(node: Node, address: str) -> bool:
     return node.run([sys.executable, "-c", PING, address]).returncode == 0
 
 
-def _master(the_lab: Lab, extra: str, version: int | None) -> Proc:
+def _master(the_lab: Lab, extra: str, version: int | None, daemon: str = "keepalived-py") -> Proc:
     n1 = the_lab.node(1)
     config = vrrp_config(priority=100, extra=extra, version=version, global_extra="vrrp_strict")
-    proc = start_kpy(n1, write_config(n1, config, name=f"kpy-{len(n1.procs)}.conf"))
+    start = start_kpy if daemon == "keepalived-py" else start_keepalived
+    proc = start(n1, write_config(n1, config, name=f"kpy-{len(n1.procs)}.conf"))
     the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 master")
     return proc
 
@@ -218,11 +219,14 @@ def _stop(proc: Proc) -> None:
     assert proc.wait(LIMIT) == 0, proc.output()
 
 
-def test_no_accept_drops_traffic_to_the_vip(make_lab: Callable[..., Lab]) -> None:
+@pytest.mark.parametrize("daemon", ["keepalived-py", "keepalived"])
+def test_no_accept_drops_traffic_to_the_vip(make_lab: Callable[..., Lab], daemon: str) -> None:
+    if daemon == "keepalived" and keepalived_available():
+        pytest.skip(str(keepalived_available()))
     the_lab = make_lab(2)
     n1, n2 = the_lab.node(1), the_lab.node(2)
 
-    proc = _master(the_lab, "", None)  # strict: no accept mode
+    proc = _master(the_lab, "", None, daemon)  # strict: no accept mode
     rules = "table ip keepalived"
     wait_until(lambda: rules in ruleset(n1), timeout=LIMIT, what="drop rules\n" + proc.output())
     assert ping(n2, str(n1.ipv4)), "the master's own address answers"
@@ -233,7 +237,7 @@ def test_no_accept_drops_traffic_to_the_vip(make_lab: Callable[..., Lab]) -> Non
     assert not n1.holds(VIP)
 
     # accept (VRRPv3: strict resets accept for v2): the VIP answers, nothing in nftables
-    proc = _master(the_lab, "accept", 3)
+    proc = _master(the_lab, "accept", 3, daemon)
     wait_until(lambda: ping(n2, VIP), timeout=LIMIT, what="the VIP answers with accept\n" + proc.output())
     assert ruleset(n1) == ""
     _stop(proc)
