@@ -121,7 +121,8 @@ class VipFilter:
 
     def __init__(self, options: FilterOptions, *, nft: str = NFT) -> None:
         self.tables = VipFilterTables(options)
-        self.nft = shutil.which(nft) or nft
+        # keepalived needs no nft binary; we look beyond a PATH without the sbin directories
+        self.nft = shutil.which(nft) or shutil.which(nft, path="/usr/sbin:/sbin") or nft
         self._sock: socket.socket | None = None
         self._seq = 0
         self._closed = False
