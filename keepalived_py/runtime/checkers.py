@@ -10,6 +10,9 @@
     checker.skip(now_us())                        # instead of attempt() while suspended
                                                   # (ha_suspend): next try a delay_loop later
 
+``checker.build_logs`` holds what keepalived logs about the checker while reading the config
+(an HTTP regex that does not compile): log it once at start.
+
 Times are integer microseconds of the event loop's monotonic clock (``now_us``); ``due`` is
 updated by ``attempt``/``skip`` and is None before ``start``.  ``attempt`` never raises for
 anything the network or a script does; it must not be called twice at once on one checker.
@@ -116,6 +119,8 @@ class HealthChecker:
         self.alpha = checker_alpha(vs, rs, model)
         self.log_all = log_all or bool(getattr(model, "log_all_failures", False))
         self.endpoint: Endpoint = resolve_endpoint(vs, rs, model)
+        # lines keepalived logs while reading the config (HTTP: "Invalid regex ..."): log at start
+        self.build_logs: list[str] = []
 
     @property
     def due(self) -> int | None:
@@ -187,7 +192,6 @@ class HttpChecker(HealthChecker):
             fast_recovery=model.fast_recovery,
             log_all=self.log_all,
         )
-        self.build_logs: list[str] = []
         self.regexes: list[re.Pattern[bytes] | None] = []
         for url in model.urls:
             compiled: re.Pattern[bytes] | str | None = None
