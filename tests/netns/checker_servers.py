@@ -73,6 +73,17 @@ async def serve_udp(
     await asyncio.Event().wait()
 
 
+async def serve_peers(addr: str, port: int) -> None:
+    async def peer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, pport = writer.get_extra_info("peername")[:2]
+        print(f"peer {host} {pport}", flush=True)
+        writer.close()
+
+    server = await asyncio.start_server(peer, addr, port)
+    print("ready", flush=True)
+    await server.serve_forever()
+
+
 def main(argv: list[str]) -> None:
     kind, addr, port = argv[0], argv[1], int(argv[2])
     if kind == "http":
@@ -84,6 +95,8 @@ def main(argv: list[str]) -> None:
         asyncio.run(serve_udp(addr, port, functools.partial(_Dns, rcode)))
     elif kind == "udp-echo":
         asyncio.run(serve_udp(addr, port, _Echo))
+    elif kind == "tcp-peers":
+        asyncio.run(serve_peers(addr, port))
     else:
         raise SystemExit(f"unknown server {kind}")
 

@@ -550,3 +550,40 @@ def test_genhash_same_output_as_keepalived(make_lab: Callable[..., Lab]) -> None
         ours = n1.run([PY, "-c", GENHASH_PY, *args], timeout=30)
         assert (ours.stdout, ours.stderr) == (theirs.stdout, theirs.stderr), args
     assert n1.run([PY, "-c", GENHASH_PY, *cases[0]]).stdout.strip() == hashlib.md5(BODY).hexdigest()
+
+
+# -- connection options ------------------------------------------------------------------------
+
+
+def test_bindto_bind_port_fwmark_bind_if(make_lab: Callable[..., Lab]) -> None:
+    """bindto/bind_port set the source; fwmark marks the packets (an nftables rule in node 1
+    drops marked SYNs); bind_if binds to the device (lo cannot reach the server)."""
+    lab = make_lab(2)
+    n1, n2 = lab.node(1), lab.node(2)
+    n1.run(["ip", "addr", "add", "192.0.2.101/24", "dev", "eth0"], check=True)
+    peers = start_server(
+        n2, [PY, "-m", "tests.netns.checker_servers", "tcp-peers", "192.0.2.2", "80"], "peers"
+    )
+    wait_port(n2, 80)
+    rules = (
+        "table inet kpytest {\n chain out {\n  type filter hook output priority 0;\n"
+        "  meta mark 7 tcp dport 80 drop\n }\n}\n"
+    )
+    subprocess.run(["ip", "netns", "exec", n1.ns, "nft", "-f", "-"], input=rules, text=True, check=True)
+    checkers = [
+        "    TCP_CHECK {\n      bindto 192.0.2.101\n      bind_port 4444\n      connect_timeout 1\n    }",
+        "    TCP_CHECK {\n      fwmark 7\n      connect_timeout 1\n    }",
+        "    TCP_CHECK {\n      fwmark 8\n      connect_timeout 1\n    }",
+        "    TCP_CHECK {\n      bind_if lo\n      connect_timeout 1\n    }",
+        "    TCP_CHECK {\n      bind_if eth0\n      connect_timeout 1\n    }",
+    ]
+    d = Driver(lab, vs_conf(80, "\n".join(checkers), delay_loop=30))
+
+    def first_verdicts() -> dict[int, str]:
+        return {r["index"]: r["verdict"] for r in d.attempts() if r["verdict"]}
+
+    got = wait_until(lambda: len(first_verdicts()) == 5 and first_verdicts(), timeout=15, what="5 verdicts")
+    assert got == {0: "up", 1: "down", 2: "up", 3: "down", 4: "up"}, d.attempts()
+    assert "peer 192.0.2.101 4444" in peers.output()
+    timeout_logs = [r["logs"] for r in d.attempts() if r["index"] == 1]
+    assert timeout_logs[0] == ["TCP_CHECK on service [192.0.2.2]:tcp:80 failed."]
