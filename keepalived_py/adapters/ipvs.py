@@ -310,6 +310,8 @@ class IpvsAdapter:
     def __init__(self) -> None:
         self.sent: Counter[str] = Counter()
         self._sock = GenericNetlinkSocket()
+        # pyroute2 logs a missing family at error level on the root logger; we report it ourselves
+        self._sock.asyncore.module_err_level = "debug"
         try:
             # resolving the family makes the kernel load ip_vs when it is a module
             self._sock.bind("IPVS", _IpvsMsg)

@@ -8,6 +8,8 @@ tunnel port in network order) and run on any machine.
 from __future__ import annotations
 
 import errno
+import logging
+import os
 import struct
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
@@ -126,3 +128,15 @@ def test_error_lines_are_keepalived_s() -> None:
     assert ipvs.error_line(AddDest(V6, d, DestAttrs()), 1).endswith(
         "(2001:db8::1:udp:53 -> 198.51.100.1:8080)"
     )
+
+
+def test_opening_says_what_keepalived_says(caplog: pytest.LogCaptureFixture) -> None:
+    """Without IPVS in the kernel (the CI host): keepalived's line, nothing logged by pyroute2."""
+    if os.path.exists("/proc/net/ip_vs"):
+        with ipvs.IpvsAdapter() as adapter:
+            adapter.read()
+        return
+    with pytest.raises(ipvs.IpvsError) as info:
+        ipvs.IpvsAdapter()
+    assert str(info.value) == "IPVS: Can't initialize ipvs: No such file or directory"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
