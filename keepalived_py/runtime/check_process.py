@@ -1,0 +1,944 @@
+"""The checker child: runs the health checks and keeps the kernel's IPVS table in step.
+
+keepalived's parent forks this process ("Healthcheck child") when the configuration has virtual
+servers.  Here it is one asyncio loop:
+
+* one ``PoolState`` (check/health.py) per virtual server and one checker object per configured
+  checker (runtime/checkers.py); a heap of due times and a single loop timer start the attempts,
+  each attempt an asyncio task, so thousands of checkers run without threads;
+* a verdict goes to the pool, whose events become keepalived's log lines, notify scripts
+  (``notify_up``/``notify_down``/``quorum_up``/``quorum_down``), notify FIFO lines and mails;
+* the table: the desired table of each changed virtual server (``ipvs_desired``) is compared with
+  what the kernel has (``ipvs_diff``) and only the difference is sent (``IpvsBackend``).  At start
+  the kernel's table is read and reconciled the same way (what is already right is not touched,
+  services that are not ours are left alone); on SIGTERM the services we own are removed unless
+  ``-I``/``--dont-release-ipvs``, with keepalived's "Shutting down service" lines and, under
+  ``omega``, its notifications.
+
+The IPVS backend is the kernel's (adapters/ipvs.py) unless ``$KEEPALIVED_PY_IPVS`` names an
+in-memory table (``memory`` or ``memory:FILE``, FILE getting one JSON line per change): that is
+how the checks can be run, and tested, on a kernel without IPVS.  Without it, a kernel without
+IPVS stops the process as it stops keepalived's: "IPVS: Can't initialize ipvs: ..." and the
+FATAL exit status, which makes the parent stop everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import errno as errnos
+import heapq
+import json
+import logging
+import os
+import pwd
+import random
+import resource
+import signal
+import ssl
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from keepalived_py.check import ipvs_diff
+from keepalived_py.check.health import PoolLog, PoolState, QuorumChanged, ServerChanged, Verdict
+from keepalived_py.check.ipvs_desired import desired_table
+from keepalived_py.check.ipvs_model import IpvsTable, Service, ServiceKey, real_weight
+from keepalived_py.check.rules import AttemptOutcome
+from keepalived_py.config.model import Config
+from keepalived_py.config.model.lvs import LvsSection, RealServer, VirtualServer, trio
+from keepalived_py.config.scripts import Script
+
+log = logging.getLogger(__name__)
+
+CHECK_IDENT = "Keepalived_healthcheckers"
+DEFAULT_CHECKERS_PID_FILE = "/run/checkers.pid"
+IPVS_BACKEND_ENV = "KEEPALIVED_PY_IPVS"
+EXIT_FATAL = 1
+US = 1_000_000
+STOP_SCRIPT_GRACE = 1.0
+
+
+# -- the IPVS backend ------------------------------------------------------------------------
+
+
+class IpvsBackend(Protocol):
+    """What the checker process needs of IPVS (adapters/ipvs.IpvsAdapter is one)."""
+
+    def read(self) -> IpvsTable: ...
+
+    def apply(self, ops: Iterable[ipvs_diff.Op]) -> None:
+        """Send ``ops`` in order; raise adapters.ipvs.IpvsError (keepalived's lines) on refusals."""
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryIpvs:
+    """An IPVS table kept in memory, with the kernel's answers to each command.
+
+    With ``path``, every applied batch appends a JSON line ``{"t", "ops", "table"}`` (``t``:
+    CLOCK_MONOTONIC seconds, ``table``: ``IpvsTable.render()``), so another process can follow it.
+    """
+
+    def __init__(self, path: str | None = None, table: IpvsTable | None = None) -> None:
+        self.table = table or IpvsTable()
+        self.path = path
+        self.batches: list[list[ipvs_diff.Op]] = []
+
+    def read(self) -> IpvsTable:
+        return self.table
+
+    def apply(self, ops: Iterable[ipvs_diff.Op]) -> None:
+        from keepalived_py.adapters.ipvs import IpvsError, error_line
+
+        batch = list(ops)
+        lines: list[str] = []
+        codes: list[int] = []
+        for op in batch:
+            try:
+                self.table = ipvs_diff.apply(self.table, [op])
+            except ipvs_diff.OpRefused:
+                # keepalived counts "exists" on an add and "not found" on a delete as done
+                if isinstance(op, ipvs_diff.AddService | ipvs_diff.DelService):
+                    continue
+                if op.service in self.table.services and not isinstance(op, ipvs_diff.EditDest):
+                    continue
+                code = errnos.ESRCH
+                if isinstance(op, ipvs_diff.EditDest) and op.service in self.table.services:
+                    code = errnos.ENOENT
+                lines.append(error_line(op, code))
+                codes.append(code)
+        self.batches.append(batch)
+        self._record(batch)
+        if lines:
+            raise IpvsError(lines, codes)
+
+    def flush(self) -> None:
+        self.table = IpvsTable()
+        self._record([])
+
+    def close(self) -> None:
+        pass
+
+    def _record(self, batch: list[ipvs_diff.Op]) -> None:
+        if self.path is None:
+            return
+        line = {"t": time.monotonic(), "ops": [repr(op) for op in batch], "table": self.table.render()}
+        with contextlib.suppress(OSError), open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+
+def open_backend(spec: str | None = None) -> IpvsBackend:
+    """The kernel's IPVS, or the in-memory table ``spec`` names (``memory[:FILE]``);
+    adapters.ipvs.IpvsError when the kernel has no IPVS."""
+    spec = spec if spec is not None else os.environ.get(IPVS_BACKEND_ENV)
+    if spec and spec.split(":", 1)[0] == "memory":
+        path = spec.split(":", 1)[1] if ":" in spec else None
+        return MemoryIpvs(path or None)
+    from keepalived_py.adapters.ipvs import IpvsAdapter
+
+    return IpvsAdapter()
+
+
+# -- checkers ---------------------------------------------------------------------------------
+
+
+class Checker(Protocol):
+    """One configured checker as the scheduler drives it (runtime/checkers.HealthChecker)."""
+
+    KIND: str
+    index: int
+
+    @property
+    def due(self) -> int | None: ...
+
+    @property
+    def is_up(self) -> bool: ...
+
+    def start(self, now: int, warmup_fraction: float) -> None: ...
+
+    def skip(self, now: int) -> AttemptOutcome: ...
+
+    async def attempt(self) -> AttemptOutcome: ...
+
+
+CheckerFactory = Callable[[VirtualServer, RealServer, int, Any], "Checker | None"]
+
+
+class DueHeap:
+    """Which checkers are due: a heap of (due, sequence, item); ``pop_due`` takes the due ones."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, Any]] = []
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def push(self, due: int, item: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (due, self._seq, item))
+
+    def next_due(self) -> int | None:
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now: int) -> list[Any]:
+        out = []
+        while self._heap and self._heap[0][0] <= now:
+            out.append(heapq.heappop(self._heap)[2])
+        return out
+
+    def clear(self) -> None:
+        self._heap.clear()
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class Slot:
+    """A checker in the process: its virtual server (by index) and real server."""
+
+    vs_index: int
+    rs: RealServer
+    checker: Checker
+    running: bool = False
+    active: bool = True
+
+
+# -- notifications ----------------------------------------------------------------------------
+
+
+def fifo_rs_line(vs: VirtualServer, rs_address: Any, up: bool) -> bytes:
+    """keepalived's notify_fifo_rs: ``RS [addr]:proto:port VS UP|DOWN``."""
+    return f"RS {trio(rs_address, vs.protocol)} {vs.describe()} {'UP' if up else 'DOWN'}\n".encode()
+
+
+def fifo_vs_line(vs: VirtualServer, up: bool) -> bytes:
+    """keepalived's notify_fifo_vs: ``VS VS UP|DOWN``."""
+    return f"VS {vs.describe()} {'UP' if up else 'DOWN'}\n".encode()
+
+
+class Notifications(Protocol):
+    """Scripts, FIFO lines and mails of the checker process (``CheckNotifier`` in the daemon)."""
+
+    def script(self, script: Script | None, *, stopping: bool = False) -> None: ...
+
+    def fifo(self, line: bytes) -> None: ...
+
+    def mail_rs(
+        self, vs: VirtualServer, rs: RealServer, *, kind: str, up: bool, was_alive: bool, alive: bool
+    ) -> None: ...
+
+    def mail_rs_removed(self, vs: VirtualServer, rs: RealServer, *, stopping: bool) -> None: ...
+
+    def mail_quorum(
+        self,
+        vs: VirtualServer,
+        *,
+        up: bool,
+        weight_sum: int,
+        init: bool,
+        stopping: bool,
+        threshold: int | None,
+    ) -> None: ...
+
+
+class Recorder:
+    """Notifications kept in a list (tests)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def start(self, umask: int | None) -> None:
+        pass
+
+    def terminate(self) -> None:
+        self.events.append(("terminate",))
+
+    async def finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def script(self, script: Script | None, *, stopping: bool = False) -> None:
+        if script is not None:
+            self.events.append(("script", script.args, stopping))
+
+    def fifo(self, line: bytes) -> None:
+        self.events.append(("fifo", line.decode()))
+
+    def mail_rs(
+        self, vs: VirtualServer, rs: RealServer, *, kind: str, up: bool, was_alive: bool, alive: bool
+    ) -> None:
+        self.events.append(("mail_rs", trio(rs.address, vs.protocol), kind, up, was_alive, alive))
+
+    def mail_rs_removed(self, vs: VirtualServer, rs: RealServer, *, stopping: bool) -> None:
+        self.events.append(("mail_rs_removed", trio(rs.address, vs.protocol), stopping))
+
+    def mail_quorum(
+        self,
+        vs: VirtualServer,
+        *,
+        up: bool,
+        weight_sum: int,
+        init: bool,
+        stopping: bool,
+        threshold: int | None,
+    ) -> None:
+        self.events.append(("mail_quorum", vs.describe(), up, weight_sum, init, stopping))
+
+
+def _op_service(op: ipvs_diff.Op) -> ServiceKey:
+    if isinstance(op, ipvs_diff.AddService | ipvs_diff.EditService | ipvs_diff.DelService):
+        return op.key
+    return op.service
+
+
+# -- the engine (no signals, no process: what tests drive) ------------------------------------
+
+
+class CheckEngine:
+    """Pools, checkers, the attempt schedule and the table, for one configuration.
+
+    ``run_due(now)`` starts the due attempts as tasks; ``handle(slot, outcome)`` takes an
+    attempt's result; ``sync()`` brings the backend's table to the desired one for the virtual
+    servers that changed.  ``start``/``stop`` are keepalived's init_services / clear_services.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        backend: IpvsBackend,
+        notes: Notifications,
+        *,
+        factory: CheckerFactory,
+        dont_release: bool = False,
+        warmup: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.lvs: LvsSection = config.lvs
+        self.backend = backend
+        self.notes = notes
+        self.dont_release = dont_release
+        self.warmup = warmup
+        self.pools = [PoolState(vs) for vs in self.lvs.virtual_servers]
+        self.slots: list[Slot] = []
+        for i, vs in enumerate(self.lvs.virtual_servers):
+            for rs in vs.real_servers:
+                for index, model in enumerate(rs.checkers):
+                    checker = factory(vs, rs, index, model)
+                    if checker is not None:
+                        self.slots.append(Slot(i, rs, checker))
+        self.heap = DueHeap()
+        # the kernel's services as we last knew them, and the keys this configuration owns
+        self.current: dict[ServiceKey, Service] = {}
+        self.owned: list[frozenset[ServiceKey]] = [frozenset() for _ in self.lvs.virtual_servers]
+        self.dirty: set[int] = set()
+        self.ipvs_ops = 0
+
+    # -- start -------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """The backend's part of the start (``lvs_flush``, reading the kernel's table)."""
+        if self.config.global_defs.lvs_flush:
+            self._flush()
+        self._read_kernel()
+
+    def start(self, now: int, *, sync: bool = True) -> None:
+        """keepalived's init_services and register_checkers_thread: the quorum at start and its
+        notifications, the table (``sync``: now; else ``sync()`` is the caller's), the checkers."""
+        gd = self.config.global_defs
+        for i, pool in enumerate(self.pools):
+            vs = pool.vs
+            if gd.rs_init_notifies:
+                for rs in vs.real_servers:
+                    if pool.servers[rs.address].alive:
+                        self._rs_notifies(vs, rs, True, stopping=False)
+            self._events(i, pool.start())
+            self.dirty.add(i)
+        if sync:
+            self.sync()
+        for slot in self.slots:
+            vs = self.lvs.virtual_servers[slot.vs_index]
+            log.info(
+                "Activating healthchecker for service %s for VS %s",
+                trio(slot.rs.address, vs.protocol),
+                vs.describe(),
+            )
+            slot.checker.start(now, self.warmup())
+            self._push(slot)
+
+    def _push(self, slot: Slot) -> None:
+        due = slot.checker.due
+        if due is not None and slot.active:
+            self.heap.push(due, slot)
+
+    # -- attempts ----------------------------------------------------------------------------
+
+    def due_slots(self, now: int) -> list[Slot]:
+        """The checkers whose attempt is due at ``now`` (they leave the heap until handled)."""
+        out = []
+        for slot in self.heap.pop_due(now):
+            if slot.active and not slot.running:
+                slot.running = True
+                out.append(slot)
+        return out
+
+    def handle(self, slot: Slot, outcome: AttemptOutcome, was_up: bool) -> None:
+        """An attempt of ``slot`` ended with ``outcome`` (``was_up``: the checker before it)."""
+        slot.running = False
+        if not slot.active:
+            return
+        for line in outcome.logs:
+            log.info("%s", line)
+        i = slot.vs_index
+        pool = self.pools[i]
+        vs = pool.vs
+        rs = slot.rs
+        server = pool.servers[rs.address]
+        if outcome.weight_delta:
+            self._weight(i, rs, server.weight + outcome.weight_delta)
+        if outcome.verdict is not None:
+            was_alive = server.alive
+            events = pool.checker_verdict(rs.address, slot.checker.index, outcome.verdict)
+            up = outcome.verdict is Verdict.UP
+            if up != was_up:
+                self.notes.mail_rs(
+                    vs, rs, kind=slot.checker.KIND, up=up, was_alive=was_alive, alive=server.alive
+                )
+            self._events(i, events)
+        self._push(slot)
+
+    def _weight(self, i: int, rs: RealServer, weight: int) -> None:
+        pool = self.pools[i]
+        vs = pool.vs
+        server = pool.servers[rs.address]
+        old, new = real_weight(server.weight), real_weight(weight)
+        if old != new:
+            log.info(
+                "Changing weight from %d to %d for %sactive service %s of VS %s",
+                old,
+                new,
+                "" if server.alive else "in",
+                trio(rs.address, vs.protocol),
+                vs.describe(),
+            )
+        self._events(i, pool.set_weight(rs.address, weight))
+        self.dirty.add(i)
+
+    def _events(self, i: int, events: Sequence[Any]) -> None:
+        vs = self.pools[i].vs
+        rs_by_addr = {rs.address: rs for rs in vs.real_servers}
+        for ev in events:
+            if isinstance(ev, PoolLog):
+                log.info("%s", ev.message)
+            elif isinstance(ev, ServerChanged):
+                self.dirty.add(i)
+                self._rs_notifies(vs, rs_by_addr[ev.server], ev.alive, stopping=False)
+            elif isinstance(ev, QuorumChanged):
+                self.dirty.add(i)
+                self._vs_notifies(vs, ev.up, init=ev.init, threshold=ev.threshold, weight_sum=ev.weight_sum)
+
+    def _rs_notifies(self, vs: VirtualServer, rs: RealServer, alive: bool, *, stopping: bool) -> None:
+        self.notes.script(rs.notify_up if alive else rs.notify_down, stopping=stopping)
+        self.notes.fifo(fifo_rs_line(vs, rs.address, alive))
+
+    def _vs_notifies(
+        self,
+        vs: VirtualServer,
+        up: bool,
+        *,
+        init: bool,
+        threshold: int,
+        weight_sum: int,
+        stopping: bool = False,
+    ) -> None:
+        if stopping and not vs.omega:
+            return
+        self.notes.script(vs.quorum_up if up else vs.quorum_down, stopping=stopping)
+        self.notes.fifo(fifo_vs_line(vs, up))
+        self.notes.mail_quorum(
+            vs,
+            up=up,
+            weight_sum=weight_sum,
+            init=init,
+            stopping=stopping,
+            threshold=None if stopping else threshold,
+        )
+
+    # -- the table ---------------------------------------------------------------------------
+
+    def _read_kernel(self) -> None:
+        from keepalived_py.adapters.ipvs import IpvsError
+
+        try:
+            self.current = dict(self.backend.read().services)
+        except IpvsError as exc:
+            for line in exc.lines:
+                log.info("%s", line)
+            self.current = {}
+
+    def _flush(self) -> None:
+        from keepalived_py.adapters.ipvs import IpvsError
+
+        try:
+            self.backend.flush()
+        except IpvsError as exc:
+            for line in exc.lines:
+                log.info("%s", line)
+
+    def desired_for(self, i: int) -> IpvsTable:
+        """The table of virtual server ``i`` alone, from its pool's health."""
+        lvs = dataclasses.replace(self.lvs, virtual_servers=(self.lvs.virtual_servers[i],))
+        return desired_table(lvs, {0: self.pools[i].health()})
+
+    def pending_ops(self) -> list[ipvs_diff.Op]:
+        """The commands that bring the changed virtual servers' services to their desired state."""
+        ops: list[ipvs_diff.Op] = []
+        for i in sorted(self.dirty):
+            want = self.desired_for(i)
+            keys = self.owned[i] | want.services.keys()
+            have = IpvsTable({k: self.current[k] for k in keys if k in self.current})
+            ops += ipvs_diff.diff(have, want)
+            self.owned[i] = frozenset(want.services)
+        self.dirty.clear()
+        return ops
+
+    def sync(self) -> list[ipvs_diff.Op]:
+        """Send the pending commands now (synchronously); returns them."""
+        ops = self.pending_ops()
+        if ops:
+            self.send(ops)
+        return ops
+
+    def send(self, ops: list[ipvs_diff.Op]) -> None:
+        from keepalived_py.adapters.ipvs import IpvsError
+
+        self.ipvs_ops += len(ops)
+        try:
+            self.backend.apply(ops)
+        except IpvsError as exc:
+            for line in exc.lines:
+                log.info("%s", line)
+            self._read_kernel()
+            return
+        self.applied(ops)
+
+    def applied(self, ops: list[ipvs_diff.Op]) -> None:
+        """Record that the kernel has run ``ops`` (the services they touch, as a table)."""
+        keys = {_op_service(op) for op in ops}
+        have = IpvsTable({k: self.current[k] for k in keys if k in self.current})
+        try:
+            after = ipvs_diff.apply(have, ops)
+        except ipvs_diff.OpRefused:
+            self._read_kernel()
+            return
+        for k in keys:
+            self.current.pop(k, None)
+        self.current.update(after.services)
+
+    # -- stop --------------------------------------------------------------------------------
+
+    def stop(self) -> list[ipvs_diff.Op]:
+        """keepalived's clear_services at SIGTERM (nothing with ``-I``); returns the commands."""
+        ops = self.stop_ops()
+        self.release(ops)
+        return ops
+
+    def release(self, ops: list[ipvs_diff.Op]) -> None:
+        """The backend's part of the stop: send ``ops`` (or flush under lvs_flush_on_stop full)."""
+        if self.dont_release:
+            return
+        if self.config.global_defs.lvs_flush_on_stop == "full":
+            self._flush()
+            self.current.clear()
+        elif ops:
+            self.send(ops)
+
+    def stop_ops(self) -> list[ipvs_diff.Op]:
+        """The notifications and log lines of a stop; returns the commands that remove our services."""
+        for slot in self.slots:
+            slot.active = False
+        self.heap.clear()
+        if self.dont_release:
+            return []
+        flush_mode = self.config.global_defs.lvs_flush_on_stop
+        ops: list[ipvs_diff.Op] = []
+        for i, pool in enumerate(self.pools):
+            vs = pool.vs
+            keys = sorted(k for k in self.owned[i] if k in self.current)
+            if not flush_mode:
+                in_kernel = {d for k in keys for d in self.current[k].dests}
+                for rs in vs.real_servers:
+                    server = pool.servers[rs.address]
+                    inhibit = (
+                        vs.inhibit_on_failure if rs.inhibit_on_failure is None else rs.inhibit_on_failure
+                    )
+                    log.info(
+                        "Shutting down %sservice %s from VS %s",
+                        "(inhibited) " if inhibit and not server.alive else "",
+                        trio(rs.address, vs.protocol),
+                        vs.describe(),
+                    )
+                    is_set = any(d.address == rs.address.ip for d in in_kernel)
+                    if not is_set or not server.alive:
+                        continue
+                    server.alive = False
+                    if vs.omega:
+                        self._rs_notifies(vs, rs, False, stopping=True)
+                        self.notes.mail_rs_removed(vs, rs, stopping=True)
+            total = sum(real_weight(s.weight) for s in pool.servers.values() if s.alive)
+            pool.quorum_up = False
+            self._vs_notifies(
+                vs, False, init=False, threshold=vs.quorum - vs.hysteresis, weight_sum=total, stopping=True
+            )
+            if flush_mode != "full":
+                ops += [ipvs_diff.DelService(k) for k in keys]
+        return ops
+
+
+# -- the daemon ---------------------------------------------------------------------------------
+
+
+class CheckNotifier:
+    """Notifications for real: ScriptRunner, the notify FIFOs, the Mailer."""
+
+    def __init__(self, config: Config, *, run_global_fifo_script: bool, log_detail: bool = False) -> None:
+        from keepalived_py.runtime.smtp_alerts import Mailer
+        from keepalived_py.runtime.vrrp_notify import ScriptRunner
+
+        self.config = config
+        self.scripts = ScriptRunner(config)
+        self.mailer = Mailer(config, log_detail=log_detail)
+        self.run_global_fifo_script = run_global_fifo_script
+        self.fifos: list[Any] = []
+
+    def start(self, umask: int | None) -> None:
+        from keepalived_py.adapters.notify_fifo import NotifyFifo
+        from keepalived_py.runtime.vrrp_notify import DEFAULT_UMASK
+
+        gd = self.config.global_defs
+        mask = gd.umask if gd.umask is not None else umask if umask is not None else DEFAULT_UMASK
+        specs = []
+        if gd.notify_fifo.name:
+            specs.append((gd.notify_fifo, "", self.run_global_fifo_script))
+        if gd.lvs_notify_fifo.name:
+            if gd.lvs_notify_fifo.name == gd.notify_fifo.name:
+                log.info(
+                    "notify FIFO %s has been specified for global and LVS FIFO - ignoring LVS FIFO",
+                    gd.lvs_notify_fifo.name,
+                )
+            else:
+                specs.append((gd.lvs_notify_fifo, "lvs_", True))
+        for spec, kind, with_script in specs:
+            assert spec.name is not None
+            fifo = NotifyFifo(spec.name, uid=spec.uid, gid=spec.gid, kind=kind)
+            run = spec.script if with_script else None
+
+            def before_open(run: Any = run, name: str = spec.name or "") -> None:
+                if run is not None:
+                    self.scripts.run(run.script, (name,), ids=(run.uid, run.gid), on_exit=_fifo_script_ended)
+
+            if fifo.setup(mask, before_open):
+                self.fifos.append(fifo)
+        self.mailer.start()
+
+    def script(self, script: Script | None, *, stopping: bool = False) -> None:
+        if script is not None:
+            self.scripts.run(script)
+
+    def fifo(self, line: bytes) -> None:
+        for f in self.fifos:
+            f.write(line)
+
+    def mail_rs(
+        self, vs: VirtualServer, rs: RealServer, *, kind: str, up: bool, was_alive: bool, alive: bool
+    ) -> None:
+        self.mailer.real_server(vs, rs, kind=kind, up=up, was_alive=was_alive, alive=alive)
+
+    def mail_rs_removed(self, vs: VirtualServer, rs: RealServer, *, stopping: bool) -> None:
+        self.mailer.real_server_removed(vs, rs, stopping=stopping)
+
+    def mail_quorum(
+        self,
+        vs: VirtualServer,
+        *,
+        up: bool,
+        weight_sum: int,
+        init: bool,
+        stopping: bool,
+        threshold: int | None,
+    ) -> None:
+        self.mailer.virtual_server_quorum(
+            vs, up=up, weight_sum=weight_sum, init=init, stopping=stopping, threshold=threshold
+        )
+
+    def terminate(self) -> None:
+        self.scripts.terminate()
+
+    async def finish(self) -> None:
+        """Stop scripts get keepalived's last second, queued mails theirs."""
+        await asyncio.gather(self.scripts.finish(STOP_SCRIPT_GRACE), self.mailer.stop())
+
+    def close(self) -> None:
+        for f in self.fifos:
+            f.close()
+        self.fifos = []
+
+
+def _fifo_script_ended() -> None:
+    log.info("lvs notify fifo script terminated")
+
+
+def _script_ids(config: Config, script: Script) -> tuple[int, int] | None:
+    if script.user:
+        try:
+            pw = pwd.getpwnam(script.user)
+        except KeyError:
+            return None
+        return pw.pw_uid, pw.pw_gid
+    state = config.global_defs.default_script_user
+    return (state.uid, state.gid) if state.resolved else None
+
+
+def default_factory(config: Config) -> CheckerFactory:
+    """runtime/checkers.build_checker with the process's TLS context and script settings."""
+    from keepalived_py.config.model.checkers import MiscCheck, SslGetCheck
+    from keepalived_py.runtime.checkers import build_checker
+
+    needs_tls = any(
+        isinstance(c, SslGetCheck)
+        for vs in config.lvs.virtual_servers
+        for rs in vs.real_servers
+        for c in rs.checkers
+    )
+    tls: ssl.SSLContext | None = None
+    if needs_tls:
+        from keepalived_py.adapters.probes import make_ssl_context
+
+        tls = make_ssl_context(config.lvs.ssl)
+    log_all = config.global_defs.checker_log_all_failures
+
+    def factory(vs: VirtualServer, rs: RealServer, index: int, model: Any) -> Checker | None:
+        ids = _script_ids(config, model.script) if isinstance(model, MiscCheck) else None
+        return build_checker(vs, rs, index, model, ssl_context=tls, log_all_failures=log_all, script_ids=ids)
+
+    return factory
+
+
+class CheckDaemon:
+    """The checker process's loop: signals, the engine's timer, attempts as tasks, IPVS in a
+    worker thread (pyroute2's synchronous socket must not run inside our loop)."""
+
+    def __init__(
+        self,
+        config: Config,
+        opts: Any,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        backend: Callable[[], IpvsBackend],
+        notes: Any,
+        factory: CheckerFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.opts = opts
+        self.loop = loop
+        self.notes = notes
+        self.backend_factory = backend
+        self.factory = factory
+        self.engine: CheckEngine | None = None
+        self.stop_event = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ipvs = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipvs")
+        self._sync_task: asyncio.Task[None] | None = None
+
+    def now(self) -> int:
+        return int(self.loop.time() * US)
+
+    def _arm(self) -> None:
+        assert self.engine is not None
+        due = self.engine.heap.next_due()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if due is not None and not self.stop_event.is_set():
+            self._timer = self.loop.call_at(due / US, self._fire)
+
+    def _fire(self) -> None:
+        assert self.engine is not None
+        self._timer = None
+        for slot in self.engine.due_slots(self.now()):
+            task = self.loop.create_task(self._attempt(slot))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._arm()
+
+    async def _attempt(self, slot: Slot) -> None:
+        was_up = slot.checker.is_up
+        try:
+            outcome = await slot.checker.attempt()
+        except Exception:  # a checker must never stop the process
+            log.exception("checker %s of %s failed", slot.checker.KIND, trio(slot.rs.address, None))
+            outcome = slot.checker.skip(self.now())
+        assert self.engine is not None
+        self.engine.handle(slot, outcome, was_up)
+        self._kick()
+        self._arm()
+
+    def _kick(self) -> None:
+        if (
+            self.engine is not None
+            and self.engine.dirty
+            and (self._sync_task is None or self._sync_task.done())
+        ):
+            self._sync_task = self.loop.create_task(self._sync())
+
+    async def _sync(self) -> None:
+        assert self.engine is not None
+        while self.engine.dirty:
+            ops = self.engine.pending_ops()
+            if ops:
+                await self.loop.run_in_executor(self._ipvs, self.engine.send, ops)
+
+    async def run(self) -> int:
+        from keepalived_py.adapters.ipvs import IpvsError
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self.stop_event.set)
+        self.loop.add_signal_handler(signal.SIGHUP, self._reload_requested)
+        self.loop.add_signal_handler(signal.SIGUSR1, self._print_data)
+        engine: CheckEngine | None = None
+        try:
+            # every IPVS call runs in the one worker thread, the socket's creation included
+            try:
+                backend = await self.loop.run_in_executor(self._ipvs, self.backend_factory)
+            except IpvsError as exc:
+                for line in exc.lines:
+                    log.info("%s", line)
+                return EXIT_FATAL
+            engine = self.engine = CheckEngine(
+                self.config,
+                backend,
+                self.notes,
+                factory=self.factory or default_factory(self.config),
+                dont_release=bool(getattr(self.opts, "dont_release_ipvs", False)),
+            )
+            self.notes.start(getattr(self.opts, "umask", None))
+            await self.loop.run_in_executor(self._ipvs, engine.prepare)
+            engine.start(self.now(), sync=False)
+            await self._sync()
+            ready_fd = getattr(self.opts, "ready_fd", None)
+            if ready_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.write(ready_fd, b"1")
+            self._arm()
+            await self.stop_event.wait()
+            if self._timer is not None:
+                self._timer.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=1)
+            if self._sync_task is not None:
+                await asyncio.wait({self._sync_task}, timeout=5)
+            # keepalived SIGTERMs running scripts first, then sends the shutdown notifications
+            self.notes.terminate()
+            ops = engine.stop_ops()
+            await self.loop.run_in_executor(self._ipvs, engine.release, ops)
+            await self.notes.finish()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+                self.loop.remove_signal_handler(sig)
+            self.notes.close()
+            if engine is not None:
+                await self.loop.run_in_executor(self._ipvs, engine.backend.close)
+            self._ipvs.shutdown(wait=True)
+        return 0
+
+    def _reload_requested(self) -> None:
+        log.info("Reload requested: reloading is not implemented yet, configuration unchanged")
+
+    def _print_data(self) -> None:
+        """SIGUSR1: keepalived's ``$TMPDIR/keepalived_check.data``."""
+        from keepalived_py.runtime.namespace import dump_file_name
+        from keepalived_py.runtime.vrrp_process import tmp_dir
+
+        log.info("Printing checker data for process(%d) on signal", os.getpid())
+        name = dump_file_name(
+            "keepalived_check.data",
+            namespace=getattr(self.opts, "namespace", None),
+            instance=self.config.global_defs.instance,
+        )
+        path = os.path.join(tmp_dir(), name)
+        if self.engine is None:
+            return
+        lines = [f"------< IPVS table (keepalived-py, {len(self.engine.current)} services) >------"]
+        lines += IpvsTable(self.engine.current).render()
+        lines.append("------< Real servers >------")
+        for pool in self.engine.pools:
+            lines.append(f" VS {pool.vs.describe()} quorum {'UP' if pool.quorum_up else 'DOWN'}")
+            for addr, s in pool.servers.items():
+                lines.append(
+                    f"   RS {trio(addr, pool.vs.protocol)} {'alive' if s.alive else 'down'} weight {s.weight}"
+                    f" failed checkers {s.failed}"
+                )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write("".join(line + "\n" for line in lines))
+        except OSError as exc:
+            log.info("Can't open %s (%d: %s)", path, exc.errno or 0, exc.strerror)
+
+
+def _raise_fd_limit(config: Config) -> None:
+    """keepalived's set_checker_max_fds: room for one socket per checker, and some."""
+    want = 17 + sum(len(rs.checkers) for vs in config.lvs.virtual_servers for rs in vs.real_servers) + 10
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+
+
+def run_checker(config: Config, opts: Any, *, run_global_fifo_script: bool = True) -> int:
+    """The checker process until SIGTERM/SIGINT; returns its exit status (1: FATAL, as keepalived
+    when IPVS cannot be used or the pid file cannot be written)."""
+    from keepalived_py.runtime.vrrp_process import DEFAULT_PID_FILE, pid_files, process_running
+
+    if opts.umask is not None:
+        os.umask(opts.umask)
+    supervised = opts.ready_fd is not None
+    paths = [opts.checkers_pid_file or DEFAULT_CHECKERS_PID_FILE]
+    if not supervised:
+        paths.insert(0, opts.pid_file or DEFAULT_PID_FILE)
+        if any(process_running(path) for path in paths):
+            log.info("daemon is already running")
+            return 0
+    try:
+        with pid_files(paths):
+            if not supervised:
+                log.info("Starting Healthcheck child process, pid=%d", os.getpid())
+            log.debug("Initializing ipvs")
+            _raise_fd_limit(config)
+            notes = CheckNotifier(
+                config, run_global_fifo_script=run_global_fifo_script, log_detail=bool(opts.log_detail)
+            )
+            loop = asyncio.new_event_loop()
+            try:
+                daemon = CheckDaemon(config, opts, loop, backend=open_backend, notes=notes)
+                code = loop.run_until_complete(daemon.run())
+            finally:
+                loop.close()
+            usage = os.times()
+            log.info("Stopped - used %.6f user time, %.6f system time", usage.user, usage.system)
+            return code
+    except OSError as exc:
+        if exc.filename in paths:
+            log.info("Healthcheck child process: cannot write pidfile")
+            return EXIT_FATAL
+        log.error("cannot start: %s", exc)
+        return EXIT_FATAL

@@ -1,0 +1,377 @@
+"""The checker process's engine and loop with fake checkers and an in-memory IPVS (no root)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from ipaddress import IPv4Address
+from typing import Any
+
+import pytest
+
+from keepalived_py.check import ipvs_diff
+from keepalived_py.check.health import CheckerTiming
+from keepalived_py.check.ipvs_model import (
+    AF_INET,
+    IPPROTO_TCP,
+    DestAttrs,
+    DestKey,
+    IpvsTable,
+    Service,
+    ServiceAttrs,
+    ServiceKey,
+)
+from keepalived_py.check.rules import AttemptOutcome, TcpRule
+from keepalived_py.config.model import Config
+from keepalived_py.config.model.lvs import RealServer, VirtualServer, trio
+from keepalived_py.runtime.check_process import (
+    CheckDaemon,
+    CheckEngine,
+    DueHeap,
+    MemoryIpvs,
+    Recorder,
+    fifo_rs_line,
+    fifo_vs_line,
+)
+from tests.configtest import parse_text
+
+S = 1_000_000
+VIP = IPv4Address("192.0.2.10")
+SVC = ServiceKey(AF_INET, IPPROTO_TCP, VIP, 80)
+
+
+class FakeChecker:
+    """A TCP_CHECK whose server is up or down as the test says (keepalived's tcp_epilog rule)."""
+
+    KIND = "TCP_CHECK"
+
+    def __init__(self, vs: VirtualServer, rs: RealServer, index: int, model: Any) -> None:
+        self.index = index
+        self.server_up = True
+        self.now = 0
+        self.rule = TcpRule(
+            CheckerTiming(delay_loop_us=2 * S, retry=model.retry or 1, delay_before_retry_us=S),
+            alpha=vs.alpha if rs.alpha is None else rs.alpha,
+            name=trio(rs.address, vs.protocol),
+        )
+
+    @property
+    def due(self) -> int | None:
+        return self.rule.due
+
+    @property
+    def is_up(self) -> bool:
+        return self.rule.is_up
+
+    def start(self, now: int, warmup_fraction: float) -> None:
+        self.rule.start(now, warmup_fraction)
+
+    def skip(self, now: int) -> AttemptOutcome:
+        return self.rule.skip(now)
+
+    async def attempt(self) -> AttemptOutcome:
+        return self.rule.result(self.server_up, self.now)
+
+
+def config(text: str) -> Config:
+    result = parse_text(text)
+    assert result.config is not None, [d.message for d in result.diags.items]
+    return result.config
+
+
+CONF = """
+virtual_server 192.0.2.10 80 {
+    delay_loop 2
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    %(extra)s
+    real_server 198.51.100.1 8080 {
+        notify_up "/bin/up 1"
+        notify_down "/bin/down 1"
+        TCP_CHECK {
+            connect_timeout 1
+            retry 2
+        }
+    }
+    real_server 198.51.100.2 8080 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 1
+            retry 2
+        }
+    }
+}
+"""
+
+
+class Harness:
+    def __init__(self, text: str, *, backend: MemoryIpvs | None = None, dont_release: bool = False) -> None:
+        self.config = config(text)
+        self.backend = backend or MemoryIpvs()
+        self.notes = Recorder()
+        self.checkers: dict[str, FakeChecker] = {}
+
+        def factory(vs: VirtualServer, rs: RealServer, index: int, model: Any) -> FakeChecker:
+            c = FakeChecker(vs, rs, index, model)
+            self.checkers[str(rs.address.ip)] = c
+            return c
+
+        self.engine = CheckEngine(
+            self.config,
+            self.backend,
+            self.notes,
+            factory=factory,
+            dont_release=dont_release,
+            warmup=lambda: 0.0,
+        )
+        self.now = 0
+
+    def start(self) -> None:
+        self.engine.prepare()
+        self.engine.start(self.now)
+
+    def run_until(self, until: int) -> None:
+        """Jump the clock from due time to due time, running each due attempt."""
+        while True:
+            due = self.engine.heap.next_due()
+            if due is None or due > until:
+                break
+            self.now = due
+            for slot in self.engine.due_slots(due):
+                checker = slot.checker
+                assert isinstance(checker, FakeChecker)
+                checker.now = due
+                was_up = checker.is_up
+                outcome = asyncio.run(checker.attempt())
+                self.engine.handle(slot, outcome, was_up)
+            self.engine.sync()
+        self.now = until
+
+    def dests(self, key: ServiceKey = SVC) -> dict[str, int]:
+        svc = self.backend.table.services.get(key)
+        return {} if svc is None else {str(d.address): a.weight for d, a in svc.dests.items()}
+
+
+def test_due_heap_orders_and_pops_due() -> None:
+    heap = DueHeap()
+    for due, item in ((5, "c"), (1, "a"), (3, "b"), (3, "b2")):
+        heap.push(due, item)
+    assert heap.next_due() == 1
+    assert heap.pop_due(3) == ["a", "b", "b2"]
+    assert heap.pop_due(4) == []
+    assert len(heap) == 1 and heap.next_due() == 5
+
+
+def test_start_installs_the_table_and_activates_checkers(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": ""})
+    with caplog.at_level(logging.INFO):
+        h.start()
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+    assert h.backend.table.services[SVC].attrs.scheduler == "rr"
+    assert (
+        "Activating healthchecker for service [198.51.100.1]:tcp:8080 for VS [192.0.2.10]:tcp:80"
+        in caplog.messages
+    )
+    # the first attempt is one second after start (no warmup here)
+    assert h.engine.heap.next_due() == S
+    assert h.notes.events == []
+
+
+def test_reconcile_leaves_right_entries_and_foreign_services_alone() -> None:
+    nat = DestAttrs(weight=1)
+    foreign = ServiceKey(AF_INET, IPPROTO_TCP, IPv4Address("203.0.113.5"), 443)
+    kernel = IpvsTable(
+        {
+            SVC: Service(
+                ServiceAttrs(scheduler="rr"),
+                {
+                    DestKey(IPv4Address("198.51.100.1"), 8080): nat,
+                    DestKey(IPv4Address("198.51.100.2"), 8080): DestAttrs(weight=7),
+                    DestKey(IPv4Address("198.51.100.9"), 8080): nat,
+                },
+            ),
+            foreign: Service(ServiceAttrs(), {DestKey(IPv4Address("203.0.113.6"), 443): nat}),
+        }
+    )
+    h = Harness(CONF % {"extra": ""}, backend=MemoryIpvs(table=kernel))
+    h.start()
+    (batch,) = h.backend.batches
+    assert batch == [
+        ipvs_diff.EditDest(SVC, DestKey(IPv4Address("198.51.100.2"), 8080), DestAttrs(weight=3)),
+        ipvs_diff.DelDest(SVC, DestKey(IPv4Address("198.51.100.9"), 8080)),
+    ]
+    assert foreign in h.backend.table.services
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+
+
+def test_failure_removes_after_retries_and_recovery_adds_back(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": ""})
+    h.start()
+    h.run_until(1 * S)  # first attempts: both up, no change
+    assert h.notes.events == []
+    h.checkers["198.51.100.1"].server_up = False
+    with caplog.at_level(logging.INFO):
+        h.run_until(3 * S)  # the first failure (at 3 s) is retried twice, 1 s apart
+        assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+        h.run_until(5 * S)
+    assert h.dests() == {"198.51.100.2": 3}
+    assert "TCP_CHECK on service [198.51.100.1]:tcp:8080 failed after 2 retries." in caplog.messages
+    assert "Removing service [198.51.100.1]:tcp:8080 from VS [192.0.2.10]:tcp:80" in caplog.messages
+    assert ("script", ("/bin/down", "1"), False) in h.notes.events
+    assert ("fifo", "RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 DOWN\n") in h.notes.events
+    assert ("mail_rs", "[198.51.100.1]:tcp:8080", "TCP_CHECK", False, True, False) in h.notes.events
+    h.notes.events.clear()
+    h.checkers["198.51.100.1"].server_up = True
+    h.run_until(8 * S)
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+    # keepalived's checker mails first, then the pool's notify script and FIFO line
+    assert h.notes.events == [
+        ("mail_rs", "[198.51.100.1]:tcp:8080", "TCP_CHECK", True, False, True),
+        ("script", ("/bin/up", "1"), False),
+        ("fifo", "RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"),
+    ]
+
+
+def test_sorry_server_when_all_fail_and_back() -> None:
+    extra = """quorum_up "/bin/qup"
+    quorum_down "/bin/qdown"
+    sorry_server 203.0.113.50 8080"""
+    h = Harness(CONF % {"extra": extra})
+    h.start()
+    for c in h.checkers.values():
+        c.server_up = False
+    h.run_until(5 * S)
+    assert h.dests() == {"203.0.113.50": 1}
+    assert ("script", ("/bin/qdown",), False) in h.notes.events
+    assert ("fifo", "VS [192.0.2.10]:tcp:80 DOWN\n") in h.notes.events
+    for c in h.checkers.values():
+        c.server_up = True
+    h.run_until(8 * S)
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+    assert ("script", ("/bin/qup",), False) in h.notes.events
+    assert ("fifo", "VS [192.0.2.10]:tcp:80 UP\n") in h.notes.events
+
+
+def test_inhibit_on_failure_keeps_weight_zero() -> None:
+    h = Harness(CONF % {"extra": "inhibit_on_failure"})
+    h.start()
+    h.checkers["198.51.100.2"].server_up = False
+    h.run_until(5 * S)
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 0}
+
+
+def test_stop_removes_our_services_with_omega_notifications(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": "omega\n    quorum_down /bin/qdown"})
+    h.start()
+    with caplog.at_level(logging.INFO):
+        ops = h.engine.stop()
+    assert ops == [ipvs_diff.DelService(SVC)]
+    assert h.backend.table == IpvsTable()
+    assert "Shutting down service [198.51.100.1]:tcp:8080 from VS [192.0.2.10]:tcp:80" in caplog.messages
+    assert ("script", ("/bin/down", "1"), True) in h.notes.events
+    assert ("script", ("/bin/qdown",), True) in h.notes.events
+    assert ("fifo", "VS [192.0.2.10]:tcp:80 DOWN\n") in h.notes.events
+
+
+def test_stop_without_omega_is_silent_and_dont_release_keeps_table() -> None:
+    h = Harness(CONF % {"extra": ""})
+    h.start()
+    h.engine.stop()
+    assert h.notes.events == [] and h.backend.table == IpvsTable()
+    kept = Harness(CONF % {"extra": ""}, dont_release=True)
+    kept.start()
+    assert kept.engine.stop() == []
+    assert kept.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+
+
+def test_refused_command_rereads_the_kernel(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": ""})
+    h.start()
+    h.backend.table = IpvsTable()  # someone ran ipvsadm -C behind our back
+    h.checkers["198.51.100.2"].server_up = False
+    with caplog.at_level(logging.INFO):
+        h.run_until(5 * S)
+    assert any(m.startswith("IPVS cmd IP_VS_SO_SET_") for m in caplog.messages)
+    # the next change is computed against what the kernel really has
+    h.checkers["198.51.100.2"].server_up = True
+    h.run_until(8 * S)
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+
+
+def test_fifo_lines() -> None:
+    vs = config(CONF % {"extra": ""}).lvs.virtual_servers[0]
+    rs = vs.real_servers[0]
+    assert fifo_rs_line(vs, rs.address, True) == b"RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"
+    assert fifo_vs_line(vs, False) == b"VS [192.0.2.10]:tcp:80 DOWN\n"
+
+
+def test_thousand_checkers_share_one_heap() -> None:
+    servers = "\n".join(
+        f"real_server 198.51.100.{i % 250 + 1} {8000 + i} {{\n TCP_CHECK {{\n connect_timeout 1\n }}\n}}"
+        for i in range(1000)
+    )
+    h = Harness(f"virtual_server 192.0.2.10 80 {{\n protocol TCP\n delay_loop 2\n{servers}\n}}")
+    h.start()
+    assert len(h.engine.heap) == 1000
+    h.run_until(1 * S)
+    assert len(h.engine.heap) == 1000 and h.engine.heap.next_due() == 3 * S
+    assert len(h.backend.table.services[SVC].dests) == 1000
+
+
+def test_daemon_loop_runs_checks_and_stops() -> None:
+    """CheckDaemon on a real loop: attempts run as tasks, the table follows, SIGTERM's path cleans up."""
+    cfg = config(CONF % {"extra": ""})
+    backend = MemoryIpvs()
+    notes = Recorder()
+    made: list[FakeChecker] = []
+
+    class Quick(FakeChecker):
+        def __init__(self, *a: Any) -> None:
+            super().__init__(*a)
+            self.rule.timing = CheckerTiming(delay_loop_us=20_000, retry=0, delay_before_retry_us=10_000)
+            self.rule.core.timing = self.rule.timing
+            made.append(self)
+
+        def start(self, now: int, warmup_fraction: float) -> None:
+            super().start(now, warmup_fraction)
+            self.rule.core.due = self.rule.due = now
+
+        async def attempt(self) -> AttemptOutcome:
+            await asyncio.sleep(0)
+            self.now = int(asyncio.get_running_loop().time() * S)
+            return self.rule.result(self.server_up, self.now)
+
+    class Opts:
+        dont_release_ipvs = False
+        umask = None
+        ready_fd = None
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        daemon = CheckDaemon(cfg, Opts(), loop, backend=lambda: backend, notes=notes, factory=Quick)
+        task = loop.create_task(daemon.run())
+
+        async def until(pred: Any) -> None:
+            for _ in range(500):
+                if pred():
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError("timed out")
+
+        def dests() -> set[str]:
+            svc = backend.table.services.get(SVC)
+            return set() if svc is None else {str(d.address) for d in svc.dests}
+
+        await until(lambda: dests() == {"198.51.100.1", "198.51.100.2"})
+        made[0].server_up = False
+        await until(lambda: dests() == {"198.51.100.2"})
+        made[0].server_up = True
+        await until(lambda: dests() == {"198.51.100.1", "198.51.100.2"})
+        daemon.stop_event.set()
+        return await task
+
+    # signal handlers need the main thread's loop
+    assert asyncio.run(main()) == 0
+    assert backend.table == IpvsTable()
+    assert ("terminate",) in notes.events
