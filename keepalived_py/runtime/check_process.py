@@ -105,11 +105,10 @@ class MemoryIpvs:
                 # keepalived counts "exists" on an add and "not found" on a delete as done
                 if isinstance(op, ipvs_diff.AddService | ipvs_diff.DelService):
                     continue
-                if op.service in self.table.services and not isinstance(op, ipvs_diff.EditDest):
+                known = _op_service(op) in self.table.services
+                if known and isinstance(op, ipvs_diff.AddDest | ipvs_diff.DelDest):
                     continue
-                code = errnos.ESRCH
-                if isinstance(op, ipvs_diff.EditDest) and op.service in self.table.services:
-                    code = errnos.ENOENT
+                code = errnos.ENOENT if known and isinstance(op, ipvs_diff.EditDest) else errnos.ESRCH
                 lines.append(error_line(op, code))
                 codes.append(code)
         self.batches.append(batch)
