@@ -390,7 +390,11 @@ class MiscChecker(HealthChecker):
         )
         now = now_us()
         if outcome.kind == "not_run":
-            return self.rule.skip(now)
+            # keepalived's child logs the exec failure and exits 0: "script errors aren't
+            # server errors"
+            out = self.rule.result(ScriptEnd(status=0), started, now)
+            line = f"Error exec-ing command '{self.misc.script.args[0]}'"
+            return AttemptOutcome(out.verdict, (line, *out.logs), out.weight_delta)
         if outcome.kind == "timed_out":
             end = ScriptEnd(signal=outcome.signal or 9, timed_out=True)
         elif outcome.signal is not None:
