@@ -18,7 +18,14 @@ from typing import cast
 from keepalived_py.check.probes import dns
 
 
-def serve_http(addr: str, port: int, directory: str, cert: str | None = None, key: str | None = None) -> None:
+def serve_http(
+    addr: str,
+    port: int,
+    directory: str,
+    cert: str | None = None,
+    key: str | None = None,
+    ca: str | None = None,
+) -> None:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
     cls = http.server.ThreadingHTTPServer
     if ":" in addr:
@@ -31,6 +38,9 @@ def serve_http(addr: str, port: int, directory: str, cert: str | None = None, ke
     if cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
+        if ca:
+            ctx.load_verify_locations(ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
     print("ready", flush=True)
     server.serve_forever()
@@ -89,7 +99,7 @@ def main(argv: list[str]) -> None:
     if kind == "http":
         serve_http(addr, port, argv[3])
     elif kind == "https":
-        serve_http(addr, port, argv[3], argv[4], argv[5])
+        serve_http(addr, port, argv[3], argv[4], argv[5], argv[6] if len(argv) > 6 else None)
     elif kind == "dns":
         rcode = int(argv[3]) if len(argv) > 3 else 0
         asyncio.run(serve_udp(addr, port, functools.partial(_Dns, rcode)))

@@ -438,14 +438,19 @@ def test_udp_check_against_echo_service(make_lab: Callable[..., Lab]) -> None:
 # -- PING_CHECK --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("v6", [False, True], ids=["ipv4-raw", "ipv6-ping-socket"])
-def test_ping_check(make_lab: Callable[..., Lab], v6: bool) -> None:
+@pytest.mark.parametrize(
+    ("v6", "ping_socket"),
+    [(False, False), (False, True), (True, False), (True, True)],
+    ids=["ipv4-raw", "ipv4-ping-socket", "ipv6-raw", "ipv6-ping-socket"],
+)
+def test_ping_check(make_lab: Callable[..., Lab], v6: bool, ping_socket: bool) -> None:
     lab = make_lab(2, ipv6=v6)
     n1, n2 = lab.node(1), lab.node(2)
     key = "net.ipv6.icmp.echo_ignore_all" if v6 else "net.ipv4.icmp_echo_ignore_all"
-    if v6:
-        # ping sockets for root in node 1 (keepalived widens ping_group_range the same way)
-        n1.run(["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"], check=True)
+    # the default range "1 0" refuses ping sockets: the raw-socket fallback is used; keepalived
+    # widens the range to let root use them
+    group_range = "0 2147483647" if ping_socket else "1 0"
+    n1.run(["sysctl", "-qw", f"net.ipv4.ping_group_range={group_range}"], check=True)
     addr = "2001:db8::2" if v6 else "192.0.2.2"
     checker = "    PING_CHECK {\n      connect_timeout 1\n      retry 1\n      delay_before_retry 1\n    }"
     conf = vs_conf(80, checker, delay_loop=2).replace("real_server 192.0.2.2", f"real_server {addr}")
@@ -587,3 +592,52 @@ def test_bindto_bind_port_fwmark_bind_if(make_lab: Callable[..., Lab]) -> None:
     assert "peer 192.0.2.101 4444" in peers.output()
     timeout_logs = [r["logs"] for r in d.attempts() if r["index"] == 1]
     assert timeout_logs[0] == ["TCP_CHECK on service [192.0.2.2]:tcp:80 failed."]
+
+
+def test_ssl_get_with_client_certificate_from_the_ssl_block(make_lab: Callable[..., Lab]) -> None:
+    """The SSL block's ca/certificate/key/password: a server that requires a client certificate
+    signed by its CA accepts the checker; the server's own self-signed certificate is not verified."""
+    lab = make_lab(2)
+    n1, n2 = lab.node(1), lab.node(2)
+    www = _www(n2)
+    cert, key = n2.path("cert.pem"), n2.path("key.pem")
+    ca, ca_key = n2.path("ca.pem"), n2.path("ca.key")
+    ccsr, ccert, ckey = n1.path("client.csr"), n1.path("client.pem"), n1.path("client.key")
+
+    def ssl_cmd(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    ssl_cmd("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rs", "-days", "1", "-keyout", key,
+            "-out", cert)  # fmt: skip
+    ssl_cmd("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=ca", "-days", "1",
+            "-keyout", ca_key, "-out", ca)  # fmt: skip
+    ssl_cmd("genrsa", "-aes256", "-passout", "pass:s3cret", "-out", ckey, "2048")
+    ssl_cmd("req", "-new", "-key", ckey, "-passin", "pass:s3cret", "-subj", "/CN=checker", "-out", ccsr)
+    ssl_cmd(
+        "x509",
+        "-req",
+        "-in",
+        ccsr,
+        "-CA",
+        ca,
+        "-CAkey",
+        ca_key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        ccert,
+    )
+    argv = [PY, "-m", "tests.netns.checker_servers", "https", "192.0.2.2", "443", www, cert, key, ca]
+    start_server(n2, argv, "https")
+    wait_port(n2, 443)
+    ssl_block = f"SSL {{\n  password s3cret\n  ca {ca}\n  certificate {ccert}\n  key {ckey}\n}}\n"
+    checker = "    SSL_GET {\n      url {\n        path /ok.txt\n      }\n      connect_timeout 1\n    }"
+    d = Driver(lab, vs_conf(443, checker, delay_loop=1, extra=ssl_block))
+    up = d.wait_verdict("up", after=0, timeout=10, kind="SSL_GET")
+    assert up["logs"] == ["Remote Web server [192.0.2.2]:tcp:443 succeed on service."]
+    # without the client certificate the server refuses the handshake
+    d.proc.stop()
+    d2 = Driver(lab, vs_conf(443, checker, delay_loop=1), node=1)
+    down = d2.wait_verdict("down", after=0, timeout=10, kind="SSL_GET")
+    assert down["logs"] == ["HTTP_CHECK on service [192.0.2.2]:tcp:443 failed after 1 retries."]
