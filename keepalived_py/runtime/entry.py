@@ -80,13 +80,10 @@ def _run_daemon(
     config: Config, opts: RuntimeOptions, reload_in_namespace: Callable[[], Config | None]
 ) -> int:
     """keepalived's start: namespace, pid files, "already running", detach unless -n, then the parent
-    supervises the VRRP child (the checker and BFD children do not exist yet)."""
+    supervises the checker and VRRP children (the BFD child does not exist yet)."""
     from keepalived_py.runtime import logging_setup
     from keepalived_py.runtime import namespace as ns_mod
 
-    if opts.check_only:
-        sys.stderr.write("keepalived-py: the health-checker daemon is not implemented yet\n")
-        return 1
     if opts.snmp or opts.snmp_agent_socket:
         sys.stderr.write("keepalived-py: SNMP (-x/--snmp, -A/--snmp-agent-socket) is not supported yet\n")
         return 1
@@ -135,14 +132,19 @@ def _run_daemon(
         if found is None:
             return 1
         config = found
-    if config.lvs.virtual_servers and not opts.vrrp_only:
-        log.warning("virtual_server blocks are ignored: the health-checker daemon is not implemented yet")
-    if not config.vrrp.instances and not config.static.have_vrrp_config and not opts.all_children:
-        log.info("No VRRP instance configured: nothing to run")
+    from keepalived_py.runtime.supervisor import children_wanted
+
+    with_vrrp, with_checker = children_wanted(config, opts)
+    if not with_vrrp and not with_checker:
+        log.info("No VRRP instance or virtual server configured: nothing to run")
         return 0
     from keepalived_py.runtime.vrrp_process import process_running
 
-    if process_running(paths.main) or process_running(paths.vrrp):
+    if (
+        process_running(paths.main)
+        or (with_vrrp and process_running(paths.vrrp))
+        or (with_checker and process_running(paths.checkers))
+    ):
         log.info("daemon is already running")
         return 0
     if not opts.dont_fork:

@@ -1,4 +1,4 @@
-"""The parent process: starts the VRRP child, respawns it, relays signals, stops it.
+"""The parent process: starts the checker and VRRP children, respawns them, relays signals, stops them.
 
 keepalived runs as a small parent that forks one child per subsystem (VRRP, checkers, BFD) and
 does little else: it relays SIGHUP/SIGUSR1/SIGUSR2/... to them, respawns a child that died (with
@@ -80,6 +80,7 @@ class Child:
 
     name: str  # "VRRP"
     run: Callable[[int], int]  # the child's main, given the readiness fd; returns its exit status
+    prog: str = ""  # how exit reports name it (keepalived's PROG_CHECK); default "<name> child"
     pid: int = 0
     started: float = 0.0
     next_delay: int = 0
@@ -181,7 +182,7 @@ class Supervisor:
 
     def _report(self, child: Child, status: int) -> int:
         """keepalived's report_child_status: the permanent error code, or 0."""
-        prog = f"{child.name.lower()} child"
+        prog = child.prog or f"{child.name.lower()} child"
         if os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
             if code in _PERMANENT:
@@ -321,6 +322,41 @@ def daemonize() -> bool:
     return True
 
 
+def children_wanted(config: Config, opts: RuntimeOptions) -> tuple[bool, bool]:
+    """keepalived's running_vrrp() / running_checker(): (VRRP child, checker child).
+
+    ``-P`` runs only VRRP, ``-C`` only the checkers; each runs when the configuration has its
+    part, or always with ``--all``."""
+    have_vrrp = bool(config.vrrp.instances or config.static.have_vrrp_config)
+    have_checker = bool(config.lvs.virtual_servers or config.lvs.virtual_server_groups)
+    vrrp = not opts.check_only and (have_vrrp or opts.all_children)
+    checker = not opts.vrrp_only and (have_checker or opts.all_children)
+    return vrrp, checker
+
+
+def checker_main(config: Config, opts: RuntimeOptions, *, with_vrrp: bool) -> Callable[[int], int]:
+    """The checker child's main (runtime/check_process.py), as a supervised child."""
+    from keepalived_py.runtime.check_process import CHECK_IDENT, run_checker
+    from keepalived_py.runtime.namespace import syslog_ident
+
+    ident = syslog_ident(CHECK_IDENT, namespace=opts.namespace, instance=config.global_defs.instance)
+
+    def main(ready_fd: int) -> int:
+        logging_setup.setup(
+            console=opts.log_console and opts.dont_fork,
+            syslog=not opts.no_syslog,
+            facility=opts.log_facility,
+            detail=opts.log_detail,
+            ident=ident,
+        )
+        # the global notify FIFO's script runs once: in the VRRP child when there is one
+        return run_checker(
+            config, dataclasses.replace(opts, ready_fd=ready_fd), run_global_fifo_script=not with_vrrp
+        )
+
+    return main
+
+
 def run_daemon(config: Config, opts: RuntimeOptions) -> int:
     """The parent: pid file, children, signals; returns the daemon's exit status."""
     from keepalived_py.runtime.namespace import syslog_ident
@@ -341,8 +377,16 @@ def run_daemon(config: Config, opts: RuntimeOptions) -> int:
         )
         return run_vrrp(config, dataclasses.replace(opts, ready_fd=ready_fd))
 
+    with_vrrp, with_checker = children_wanted(config, opts)
+    children = []
+    if with_checker:
+        from keepalived_py.runtime.check_process import CHECK_IDENT
+
+        children.append(Child("Healthcheck", checker_main(config, opts, with_vrrp=with_vrrp), CHECK_IDENT))
+    if with_vrrp:
+        children.append(Child("VRRP", vrrp_main))
     wait_time = config.global_defs.child_wait_time or CHILD_WAIT_SECS
-    supervisor = Supervisor(opts, [Child("VRRP", vrrp_main)], wait_time=wait_time, config=config)
+    supervisor = Supervisor(opts, children, wait_time=wait_time, config=config)
     try:
         with pid_files([main_pid]):
             code = supervisor.run()
