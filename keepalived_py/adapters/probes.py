@@ -402,13 +402,13 @@ async def udp_attempt(
     min_length: int,
     max_length: int,
 ) -> tuple[bool, str | None]:
-    """(skipped, None on success else "failed" or "mismatch")."""
+    """(skipped, None on success else "failed", "mismatch" or "quiet" (not sent))."""
     loop = asyncio.get_running_loop()
     try:
         # keepalived's udp_bind_connect sets no SO_BINDTODEVICE
         sock = make_socket(ep, socket.SOCK_DGRAM, socket.IPPROTO_UDP, bind_if=False)
     except SocketSetupError:
-        return False, "failed"
+        return False, "quiet"
     except OSError:
         return True, None
     try:
@@ -421,9 +421,9 @@ async def udp_attempt(
             sock.connect(_sockaddr(ep.dst, ep.port))
             data = udpp.request_payload(payload)
             if sock.send(data) != len(data):
-                return False, "failed"
+                return False, "quiet"
         except OSError:
-            return False, "failed"
+            return False, "quiet"
         deadline = loop.time() + ep.timeout_us / US
         while True:
             if not await _wait_fd(sock, write=False, timeout=deadline - loop.time()):
@@ -469,7 +469,7 @@ def _icmp_socket(v6: bool) -> tuple[socket.socket, bool]:
 
 
 async def icmp_attempt(ep: Endpoint) -> tuple[bool, str | None, list[str]]:
-    """(skipped, None on success else "timeout"/"failed", log lines)."""
+    """(skipped, None on success else "timeout"/"failed"/"quiet" (not sent), log lines)."""
     loop = asyncio.get_running_loop()
     v6 = ep.family == 6
     if ep.dst is None:
@@ -487,7 +487,7 @@ async def icmp_attempt(ep: Endpoint) -> tuple[bool, str | None, list[str]]:
             sock.sendto(icmpp.build_echo(v6=v6, seq=seq, ident=ident), _sockaddr(ep.dst, 0))
         except OSError as exc:
             line = f"send ICMPv6 packet fail - errno {exc.errno}" if v6 else "send ICMP packet fail"
-            return False, "failed", [line]
+            return False, "quiet", [line]
         deadline = loop.time() + ep.timeout_us / US
         while True:
             if not await _wait_fd(sock, write=False, timeout=deadline - loop.time()):

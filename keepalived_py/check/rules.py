@@ -83,9 +83,13 @@ class TcpRule(_Rule):
         self.core.due = self.due
         return out
 
-    def result(self, success: bool, now: int, *, timed_out: bool = False) -> AttemptOutcome:
+    def result(
+        self, success: bool, now: int, *, timed_out: bool = False, quiet: bool = False
+    ) -> AttemptOutcome:
+        """``quiet``: connect() failed at once, which keepalived does not log even with
+        log_all_failures."""
         logs: list[str] = []
-        if not success and self.core.is_up and self.log_all:
+        if not success and not quiet and self.core.is_up and self.log_all:
             logs.append(f"TCP connection to {self.name} {'timeout' if timed_out else 'failed'}.")
         out = self.core.result(success, now)
         if out.verdict is Verdict.UP:
@@ -116,10 +120,11 @@ class UdpRule(_Rule):
         self.vs_name = vs_name
 
     def result(self, success: bool, now: int, *, detail: str | None = None) -> AttemptOutcome:
-        """``detail``: UDP "mismatch" / "failed"; ICMP "timeout" / "failed" (log_all lines)."""
+        """``detail``: UDP "mismatch" / "failed"; ICMP "timeout" / "failed" (log_all lines);
+        "quiet": the datagram could not be sent (keepalived logs no detail line then)."""
         t = self.timing
         logs: list[str] = []
-        if not success and self.is_up and self.log_all:
+        if not success and detail != "quiet" and self.is_up and self.log_all:
             logs.append(self._detail_line(detail))
         delay = t.delay_loop_us
         verdict = None

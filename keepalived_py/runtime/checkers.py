@@ -160,7 +160,7 @@ class TcpChecker(HealthChecker):
         if conn.status == "error":
             return self.rule.skip(now, "TCP socket bind failed. Rescheduling.")
         result: AttemptOutcome = self.rule.result(
-            conn.status == "success", now, timed_out=conn.status == "timeout"
+            conn.status == "success", now, timed_out=conn.status == "timeout", quiet=conn.status == "fail_now"
         )
         return result
 

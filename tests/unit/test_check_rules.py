@@ -276,3 +276,14 @@ def test_file_rule() -> None:
     r0 = FileRule(weight=0, reverse=False, value=0)
     assert r0.update(1).verdict is DOWN
     assert r0.update(0).verdict is UP
+
+
+def test_quiet_failures_log_no_detail_line() -> None:
+    """An immediate connect() failure (TCP) or a datagram that could not be sent (UDP, ICMP) has
+    no "connection ... failed" line even with log_all_failures, as in keepalived."""
+    r = TcpRule(T, alpha=False, name=RS, log_all=True)
+    r.result(True, 0)
+    assert r.result(False, 1, quiet=True).logs == ()
+    u = UdpRule(T, alpha=False, name=RS, log_all=True)
+    u.result(True, 0)
+    assert u.result(False, 1, detail="quiet").logs == ()
