@@ -325,3 +325,28 @@ def test_endpoint_defaults_and_overrides() -> None:
     # bind_port without bindto is not used; a cleared destination cannot connect
     ep = resolve_endpoint(vs, rs, TcpCheck(connection=Connection(bind_port=999, dst_cleared=True)))
     assert ep.bind is None and ep.bind_port == 0 and ep.dst is None
+
+
+@given(
+    st.binary(max_size=3000),
+    st.one_of(st.none(), st.integers(0, 4000)),
+    st.lists(st.integers(1, 5000), min_size=1, max_size=8),
+)
+def test_digest_is_the_body_up_to_content_length_whatever_the_reads(
+    body: bytes, content_length: int | None, cuts: list[int]
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\n" + (
+        b"Content-Length: %d\r\n" % content_length if content_length is not None else b""
+    )
+    stream = head + b"\r\n" + body
+    chunks, i = [], 0
+    for n in cuts * 10:
+        if i >= len(stream):
+            break
+        chunks.append(stream[i : i + n])
+        i += n
+    chunks.append(stream[i:])
+    r = _response(chunks)
+    want = body if content_length is None else body[:content_length]
+    assert r.extracted and r.digest() == hashlib.md5(want).digest()
+    assert r.rx_bytes == len(body)
