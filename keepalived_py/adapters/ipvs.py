@@ -14,6 +14,9 @@ defaults rather than the kernel's values (forwarding method, flags, timeout, thr
 message class with the attributes typed as the kernel's ``linux/ip_vs.h`` types them avoids all
 four.  (A subclass of pyroute2's ``ipvsmsg`` would not: the parent's compiled map wins.)
 
+The connection-sync daemons (``lvs_sync_daemon``) are started, listed and stopped here too; note
+their multicast port is a host-order u16, unlike every other port of the family.
+
 Calls are synchronous, a request to the local kernel takes well under a millisecond; pyroute2's
 synchronous sockets run an event loop of their own, so from asyncio code call this from a worker
 thread (as ``adapters/addresses.py`` does).
@@ -25,7 +28,8 @@ import errno as errnos
 import os
 from collections import Counter
 from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv6Address
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from pyroute2.netlink import NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, genlmsg, nla
@@ -50,7 +54,9 @@ from keepalived_py.check.ipvs_model import (
 # linux/ip_vs.h: generic netlink commands
 CMD_NEW_SERVICE, CMD_SET_SERVICE, CMD_DEL_SERVICE, CMD_GET_SERVICE = 1, 2, 3, 4
 CMD_NEW_DEST, CMD_SET_DEST, CMD_DEL_DEST, CMD_GET_DEST = 5, 6, 7, 8
+CMD_NEW_DAEMON, CMD_DEL_DAEMON, CMD_GET_DAEMON = 9, 10, 11
 CMD_FLUSH = 17
+STATE_MASTER, STATE_BACKUP = 1, 2
 GENL_VERSION = 1
 SVC_F_HASHED = 0x0002
 
@@ -63,6 +69,8 @@ SO_SET = {
     "ADDDEST": 1159,
     "DELDEST": 1160,
     "EDITDEST": 1161,
+    "STARTDAEMON": 1163,
+    "STOPDAEMON": 1164,
 }
 
 
@@ -74,7 +82,22 @@ class _IpvsMsg(genlmsg):  # type: ignore[misc]
         ("IPVS_CMD_ATTR_UNSPEC", "none"),
         ("IPVS_CMD_ATTR_SERVICE", "service"),
         ("IPVS_CMD_ATTR_DEST", "dest"),
+        ("IPVS_CMD_ATTR_DAEMON", "daemon"),
     )
+
+    class daemon(nla):  # type: ignore[misc]
+        prefix = "IPVS_DAEMON_ATTR_"
+        nla_map = (
+            ("IPVS_DAEMON_ATTR_UNSPEC", "none"),
+            ("IPVS_DAEMON_ATTR_STATE", "uint32"),
+            ("IPVS_DAEMON_ATTR_MCAST_IFN", "asciiz"),
+            ("IPVS_DAEMON_ATTR_SYNC_ID", "uint32"),
+            ("IPVS_DAEMON_ATTR_SYNC_MAXLEN", "uint16"),
+            ("IPVS_DAEMON_ATTR_MCAST_GROUP", "ip4addr"),
+            ("IPVS_DAEMON_ATTR_MCAST_GROUP6", "ip6addr"),
+            ("IPVS_DAEMON_ATTR_MCAST_PORT", "uint16"),  # host order, unlike the other ports
+            ("IPVS_DAEMON_ATTR_MCAST_TTL", "uint8"),
+        )
 
     class service(nla):  # type: ignore[misc]
         prefix = "IPVS_SVC_ATTR_"
@@ -117,6 +140,23 @@ class _IpvsMsg(genlmsg):  # type: ignore[misc]
             ("IPVS_DEST_ATTR_TUN_PORT", "be16"),
             ("IPVS_DEST_ATTR_TUN_FLAGS", "uint16"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncDaemon:
+    """An IPVS connection-synchronisation daemon (keepalived's ``lvs_sync_daemon``).
+
+    0 / None mean "the kernel's default" when starting one (maxlen from the MTU, group
+    224.0.0.81, port 8848, TTL 1); read back, they are the kernel's values.
+    """
+
+    state: int  # STATE_MASTER or STATE_BACKUP
+    ifname: str
+    syncid: int
+    maxlen: int = 0
+    group: IpAddress | None = None
+    port: int = 0
+    ttl: int = 0
 
 
 class IpvsError(Exception):
@@ -198,6 +238,30 @@ def _message(cmd: int, service: list[tuple[str, Any]] | None, dest: list[tuple[s
         msg["attrs"].append(("IPVS_CMD_ATTR_SERVICE", {"attrs": service}))
     if dest is not None:
         msg["attrs"].append(("IPVS_CMD_ATTR_DEST", {"attrs": dest}))
+    return msg
+
+
+def _daemon_message(cmd: int, daemon: SyncDaemon | None) -> Any:
+    msg = _message(cmd, None, None)
+    if daemon is None:
+        return msg
+    attrs: list[tuple[str, Any]] = [("IPVS_DAEMON_ATTR_STATE", daemon.state)]
+    if cmd == CMD_NEW_DAEMON:
+        attrs += [("IPVS_DAEMON_ATTR_MCAST_IFN", daemon.ifname), ("IPVS_DAEMON_ATTR_SYNC_ID", daemon.syncid)]
+        if daemon.maxlen:
+            attrs.append(("IPVS_DAEMON_ATTR_SYNC_MAXLEN", daemon.maxlen))
+        if daemon.group is not None:
+            kind = (
+                "IPVS_DAEMON_ATTR_MCAST_GROUP6"
+                if daemon.group.version == 6
+                else "IPVS_DAEMON_ATTR_MCAST_GROUP"
+            )
+            attrs.append((kind, str(daemon.group)))
+        if daemon.port:
+            attrs.append(("IPVS_DAEMON_ATTR_MCAST_PORT", daemon.port))
+        if daemon.ttl:
+            attrs.append(("IPVS_DAEMON_ATTR_MCAST_TTL", daemon.ttl))
+    msg["attrs"].append(("IPVS_CMD_ATTR_DAEMON", {"attrs": attrs}))
     return msg
 
 
@@ -370,6 +434,52 @@ class IpvsAdapter:
                 f"IPVS cmd IP_VS_SO_SET_FLUSH({SO_SET['FLUSH']}) error: {_strerror('', exc.code)}({exc.code})"
             )
             raise IpvsError([line], [exc.code]) from exc
+
+    def sync_daemons(self) -> list[SyncDaemon]:
+        """The sync daemons running (``ipvsadm -L --daemon``)."""
+        try:
+            found = self._request(_daemon_message(CMD_GET_DAEMON, None), NLM_F_REQUEST | NLM_F_DUMP)
+        except NetlinkError as exc:
+            raise IpvsError(
+                [f"IPVS: Can't read the sync daemons: {os.strerror(exc.code)}"], [exc.code]
+            ) from exc
+        out = []
+        for msg in found:
+            d = msg.get_attr("IPVS_CMD_ATTR_DAEMON")
+            group = d.get_attr("IPVS_DAEMON_ATTR_MCAST_GROUP6") or d.get_attr("IPVS_DAEMON_ATTR_MCAST_GROUP")
+            out.append(
+                SyncDaemon(
+                    state=d.get_attr("IPVS_DAEMON_ATTR_STATE"),
+                    ifname=d.get_attr("IPVS_DAEMON_ATTR_MCAST_IFN"),
+                    syncid=d.get_attr("IPVS_DAEMON_ATTR_SYNC_ID"),
+                    maxlen=d.get_attr("IPVS_DAEMON_ATTR_SYNC_MAXLEN") or 0,
+                    group=ip_address(group) if group else None,
+                    port=d.get_attr("IPVS_DAEMON_ATTR_MCAST_PORT") or 0,
+                    ttl=d.get_attr("IPVS_DAEMON_ATTR_MCAST_TTL") or 0,
+                )
+            )
+        return out
+
+    def start_sync_daemon(self, daemon: SyncDaemon) -> None:
+        self._daemon_command(CMD_NEW_DAEMON, "STARTDAEMON", daemon)
+
+    def stop_sync_daemon(self, daemon: SyncDaemon) -> None:
+        """Stop the daemon of ``daemon.state`` (the kernel runs at most one master and one backup)."""
+        self._daemon_command(CMD_DEL_DAEMON, "STOPDAEMON", daemon)
+
+    def _daemon_command(self, cmd: int, kind: str, daemon: SyncDaemon) -> None:
+        self.sent[kind] += 1
+        try:
+            self._request(_daemon_message(cmd, daemon), NLM_F_REQUEST | NLM_F_ACK)
+        except NetlinkError as exc:
+            code = int(exc.code)
+            words = {
+                ("STARTDAEMON", errnos.EEXIST): "Daemon has already run",
+                ("STOPDAEMON", errnos.ESRCH): "No daemon is running",
+            }.get((kind, code)) or _strerror("", code)
+            raise IpvsError(
+                [f"IPVS cmd IP_VS_SO_SET_{kind}({SO_SET[kind]}) error: {words}({code})"], [code]
+            ) from exc
 
     def _send(self, op: Op) -> int:
         """One command; 0 when done (or nothing to do, as keepalived counts it), else the errno."""

@@ -84,8 +84,8 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
-mkdir -p /newroot/run/lock /newroot$XCHG
-mount --bind /xchg /newroot$XCHG
+mkdir -p /newroot/run/lock "/newroot$XCHG"
+mount --bind /xchg "/newroot$XCHG"
 ip link set lo up
 printf '#!/bin/sh\nexec chroot /newroot /sbin/modprobe "$@"\n' > /sbin/modprobe-chroot
 chmod 755 /sbin/modprobe-chroot
