@@ -128,7 +128,7 @@ async def tcp_connect(ep: Endpoint) -> Connect:
     except OSError as exc:
         return Connect("nosocket", error=exc)
     deadline = loop.time() + ep.timeout_us / US
-    err = sock.connect_ex(_sockaddr(ep.dst, ep.port))
+    err = sock.connect_ex((ep.dst_text, ep.port))
     if err == 0:
         return Connect("success", sock, deadline=deadline)
     if err != errno.EINPROGRESS:

@@ -9,7 +9,7 @@ comes from the checker, else the real server, else the virtual server.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
@@ -30,6 +30,11 @@ class Endpoint:
     bind_if: str | None = None
     fwmark: int = 0
     timeout_us: int = 5_000_000
+    # the destination as text, formatted once (sockets take text addresses)
+    dst_text: str = field(init=False, default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dst_text", "" if self.dst is None else str(self.dst))
 
     @property
     def family(self) -> int:
