@@ -375,3 +375,62 @@ def test_daemon_loop_runs_checks_and_stops() -> None:
     assert asyncio.run(main()) == 0
     assert backend.table == IpvsTable()
     assert ("terminate",) in notes.events
+
+
+def test_lvs_flush_at_start_and_full_flush_at_stop() -> None:
+    foreign = ServiceKey(AF_INET, IPPROTO_TCP, IPv4Address("203.0.113.5"), 443)
+    kernel = IpvsTable({foreign: Service(ServiceAttrs(), {})})
+    text = "global_defs {\n lvs_flush\n lvs_flush_on_stop\n}\n" + CONF % {"extra": ""}
+    h = Harness(text, backend=MemoryIpvs(table=kernel))
+    h.start()
+    assert set(h.backend.table.services) == {SVC}
+    h.backend.table = IpvsTable({**h.backend.table.services, foreign: Service(ServiceAttrs(), {})})
+    assert h.engine.stop() == []
+    assert h.backend.table == IpvsTable()
+
+
+def test_rs_init_notifies_at_start() -> None:
+    h = Harness("global_defs {\n rs_init_notifies\n}\n" + CONF % {"extra": ""})
+    h.start()
+    assert h.notes.events == [
+        ("script", ("/bin/up", "1"), False),
+        ("fifo", "RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"),
+        ("fifo", "RS [198.51.100.2]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"),
+    ]
+
+
+def test_group_and_fwmark_services_follow_health() -> None:
+    text = """
+virtual_server_group web {
+    192.0.2.40-41 80
+    fwmark 9
+}
+virtual_server group web {
+    delay_loop 2
+    lb_kind DR
+    protocol TCP
+    real_server 198.51.100.1 80 {
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+virtual_server fwmark 7 {
+    delay_loop 2
+    lb_kind DR
+    real_server 198.51.100.2 80 {
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+"""
+    h = Harness(text)
+    h.start()
+    keys = sorted(h.backend.table.services)
+    assert len(keys) == 4 and {k.fwmark for k in keys} == {0, 7, 9}
+    h.checkers["198.51.100.1"].server_up = False
+    h.run_until(5 * S)
+    for key in keys:
+        want = {} if key.fwmark != 7 else {"198.51.100.2": 1}
+        assert h.dests(key) == want, key

@@ -146,7 +146,7 @@ def _vs(ctx: ParseContext) -> Draft:
 Setter = Callable[[ParseContext, tuple[str, ...], Draft], None]
 
 
-def _kw(name: str, kind: str, fn: Setter, status: Status = "parsed", note: str = "") -> Keyword:
+def _kw(name: str, kind: str, fn: Setter, status: Status = "supported", note: str = "") -> Keyword:
     def handler(ctx: ParseContext, words: tuple[str, ...]) -> None:
         fn(ctx, words, _vs(ctx) if kind == "vs" else _top(ctx, kind))
 
@@ -886,7 +886,7 @@ def _vs_table() -> Table:
             _kw("persistence_timeout", vs, _persistence_timeout),
             _kw("persistence_granularity", vs, _persistence_granularity),
             _kw("protocol", vs, _protocol),
-            _kw("ha_suspend", vs, _set_true("ha_suspend")),
+            _kw("ha_suspend", vs, _set_true("ha_suspend"), status="parsed", note="checkers always run"),
             _kw(
                 "smtp_alert", vs, _true_false("smtp_alert", "Invalid virtual_server smtp_alert parameter {}")
             ),
@@ -920,7 +920,7 @@ def _vs_table() -> Table:
             _kw("sorry_server", vs, _sorry_server),
             _kw("sorry_server_inhibit", vs, _sorry_inhibit),
             _kw("sorry_server_lvs_method", vs, _sorry_forwarding),
-            block("real_server", _rs_table(), _rs_open, _rs_close),
+            block("real_server", _rs_table(), _rs_open, _rs_close, status="supported"),
         ],
     )
 
@@ -929,8 +929,8 @@ def _vs_table() -> Table:
 def _root() -> tuple[Keyword, ...]:
     return (
         block("SSL", _ssl_table(), _ssl_open, _ssl_close, note="TLS context of SSL_GET checkers"),
-        Keyword("virtual_server_group", _vsg_handler, status="parsed"),
-        block("virtual_server", _vs_table(), _vs_open, _vs_close),
+        Keyword("virtual_server_group", _vsg_handler, status="supported"),
+        block("virtual_server", _vs_table(), _vs_open, _vs_close, status="supported"),
     )
 
 
