@@ -203,8 +203,10 @@ async def http_attempt(
     sni: str | None = None,
     regex: object = None,
     want_digest: bool | None = None,
+    response: httpp.HttpResponse | None = None,
 ) -> HttpResult:
-    """One GET of ``url``: connect, TLS, send, read to the end of the stream."""
+    """One GET of ``url``: connect, TLS, send, read to the end of the stream (into ``response``
+    when given, else a new HttpResponse)."""
     loop = asyncio.get_running_loop()
     timeout = ep.timeout_us / US
     conn = await tcp_connect(ep)
@@ -221,10 +223,11 @@ async def http_attempt(
     sock = conn.sock
     writer: asyncio.StreamWriter | None = None
     pattern = regex if hasattr(regex, "search") else None
-    response = httpp.HttpResponse(
-        want_digest=url.digest is not None if want_digest is None else want_digest,
-        regex=pattern,  # type: ignore[arg-type]
-    )
+    if response is None:
+        response = httpp.HttpResponse(
+            want_digest=url.digest is not None if want_digest is None else want_digest,
+            regex=pattern,  # type: ignore[arg-type]
+        )
     try:
         try:
             async with asyncio.timeout(max(conn.deadline - loop.time(), 0.0) if tls else timeout):
