@@ -26,7 +26,16 @@ def serve_http(
     key: str | None = None,
     ca: str | None = None,
 ) -> None:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            # a fixed Date header: responses are byte for byte the same from one run to the next
+            return (
+                super().date_time_string(timestamp)
+                if timestamp is not None
+                else "Sat, 01 Jan 2000 00:00:00 GMT"
+            )
+
+    handler = functools.partial(Handler, directory=directory)
     cls = http.server.ThreadingHTTPServer
     if ":" in addr:
 

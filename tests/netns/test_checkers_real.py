@@ -538,7 +538,7 @@ def test_genhash_same_output_as_keepalived(make_lab: Callable[..., Lab]) -> None
          "-keyout", key, "-out", cert],
         check=True, capture_output=True,
     )  # fmt: skip
-    start_server(n2, [PY, "-m", "http.server", "80", "--bind", "192.0.2.2", "-d", www], "http")
+    start_server(n2, [PY, "-m", "tests.netns.checker_servers", "http", "192.0.2.2", "80", www], "http")
     start_server(
         n2, [PY, "-m", "tests.netns.checker_servers", "https", "192.0.2.2", "443", www, cert, key], "https"
     )
