@@ -27,6 +27,9 @@ def serve_http(
     ca: str | None = None,
 ) -> None:
     class Handler(http.server.SimpleHTTPRequestHandler):
+        # buffered: headers and a small body leave in one write, so every reader sees one read
+        wbufsize = 1 << 16
+
         def date_time_string(self, timestamp: float | None = None) -> str:
             # a fixed Date header: responses are byte for byte the same from one run to the next
             return (
