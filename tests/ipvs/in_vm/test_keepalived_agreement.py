@@ -27,6 +27,7 @@ from keepalived_py.adapters.ipvs import IpvsAdapter
 from keepalived_py.check.health import PoolState, Verdict
 from keepalived_py.check.ipvs_desired import VirtualServerHealth, desired_table
 from keepalived_py.check.ipvs_diff import diff
+from keepalived_py.check.ipvs_model import IpvsTable
 from keepalived_py.config.loader import load
 from keepalived_py.config.model.checkers import MiscCheck
 from keepalived_py.config.model.lvs import LvsSection
@@ -202,11 +203,11 @@ def _settled_health(lvs: LvsSection) -> dict[int, VirtualServerHealth]:
     return health
 
 
-def _run_keepalived(conf: Path, want: list[str]) -> tuple[list[str], float, list[str], str]:
+def _run_keepalived(conf: Path, want: list[str], *extra: str) -> tuple[list[str], float, list[str], str]:
     """keepalived's table once it equals ``want`` for STABLE_FOR seconds (or at the deadline),
     the seconds that took, the table left after it stopped, and its log."""
     log = conf.with_suffix(".log")
-    argv = [KEEPALIVED, "-C", "-n", "-l", "-D", "-f", str(conf)]
+    argv = [KEEPALIVED, "-C", "-n", "-l", "-D", *extra, "-f", str(conf)]
     argv += ["-p", str(conf.with_suffix(".pid")), "-c", str(conf.with_suffix(".checkers.pid"))]
     started = time.monotonic()
     with open(log, "wb") as out:
@@ -236,8 +237,8 @@ def _run_keepalived(conf: Path, want: list[str]) -> tuple[list[str], float, list
     return table, seconds, left, log.read_text(errors="replace")
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_table_agrees_with_keepalived(name: str, adapter: IpvsAdapter, tmp_path: Path) -> None:
+def _ours(name: str, adapter: IpvsAdapter, tmp_path: Path) -> tuple[Path, IpvsTable, list[str]]:
+    """The config file, keepalived-py's table for it and that table's ``ipvsadm -Sn`` (then flushed)."""
     conf = tmp_path / f"{name}.conf"
     conf.write_text(GLOBAL + CONFIGS[name])
     lvs = _lvs(conf)
@@ -246,6 +247,12 @@ def test_table_agrees_with_keepalived(name: str, adapter: IpvsAdapter, tmp_path:
     ours = ipvsadm_save()
     assert adapter.read() == desired
     adapter.flush()
+    return conf, desired, ours
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_table_agrees_with_keepalived(name: str, adapter: IpvsAdapter, tmp_path: Path) -> None:
+    conf, _, ours = _ours(name, adapter, tmp_path)
 
     theirs, seconds, left, log = _run_keepalived(conf, sorted(ours))
     common = sum((Counter(ours) & Counter(theirs)).values())
@@ -276,3 +283,16 @@ def test_table_agrees_with_keepalived(name: str, adapter: IpvsAdapter, tmp_path:
     )
     # keepalived removes its services when it stops (it keeps them only with -I)
     assert left == [], left
+
+
+def test_takeover_of_a_table_keepalived_left(adapter: IpvsAdapter, tmp_path: Path) -> None:
+    """keepalived -I (--dont-release-ipvs) leaves its table; keepalived-py starting on it with the
+    same config finds nothing to change: not one command is sent."""
+    conf, desired, ours = _ours("dr_fwmark_sorry", adapter, tmp_path)
+    theirs, _, left, log = _run_keepalived(conf, sorted(ours), "-I")
+    assert sorted(theirs) == sorted(ours), log[-3000:]
+    assert left == theirs
+    adapter.sent.clear()
+    adapter.apply(diff(adapter.read(), desired))
+    assert adapter.sent == Counter()
+    assert ipvsadm_save() == left
