@@ -40,16 +40,29 @@ import signal
 import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
+from ipaddress import ip_address
 from typing import Any, Protocol
 
 from keepalived_py.check import ipvs_diff
 from keepalived_py.check.health import PoolLog, PoolState, QuorumChanged, ServerChanged, Verdict
 from keepalived_py.check.ipvs_desired import desired_table
-from keepalived_py.check.ipvs_model import IpvsTable, Service, ServiceKey, real_weight
+from keepalived_py.check.ipvs_model import (
+    DestAttrs,
+    DestKey,
+    Forwarding,
+    IpvsTable,
+    Service,
+    ServiceAttrs,
+    ServiceKey,
+    TunnelFlag,
+    TunnelType,
+    real_weight,
+)
 from keepalived_py.check.rules import AttemptOutcome
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.lvs import LvsSection, RealServer, VirtualServer, trio
 from keepalived_py.config.scripts import Script
+from keepalived_py.runtime import startup_signals
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +98,9 @@ class MemoryIpvs:
     """
 
     def __init__(self, path: str | None = None, table: IpvsTable | None = None) -> None:
-        self.table = table or IpvsTable()
         self.path = path
+        # like the kernel's, the table outlives the process: a new one starts from the file's last
+        self.table = table or (load_table(path) if path else None) or IpvsTable()
         self.batches: list[list[ipvs_diff.Op]] = []
 
     def read(self) -> IpvsTable:
@@ -126,9 +140,70 @@ class MemoryIpvs:
     def _record(self, batch: list[ipvs_diff.Op]) -> None:
         if self.path is None:
             return
-        line = {"t": time.monotonic(), "ops": [repr(op) for op in batch], "table": self.table.render()}
+        line = {
+            "t": time.monotonic(),
+            "pid": os.getpid(),
+            "ops": [repr(op) for op in batch],
+            "table": self.table.render(),
+            "services": table_to_json(self.table),
+        }
         with contextlib.suppress(OSError), open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
+
+
+def table_to_json(table: IpvsTable) -> list[dict[str, Any]]:
+    """``table`` as JSON values (``table_from_json`` reads them back)."""
+    out = []
+    for key, svc in table.services.items():
+        dests = [
+            {
+                "address": str(d.address),
+                "port": d.port,
+                **{f.name: int(getattr(a, f.name)) for f in _DEST_FIELDS},
+            }
+            for d, a in svc.dests.items()
+        ]
+        attrs = dataclasses.asdict(svc.attrs)
+        out.append({**dataclasses.asdict(key), "address": str(key.address), "attrs": attrs, "dests": dests})
+    return out
+
+
+_DEST_FIELDS = dataclasses.fields(DestAttrs)
+
+
+def table_from_json(services: list[dict[str, Any]]) -> IpvsTable:
+    table: dict[ServiceKey, Service] = {}
+    for s in services:
+        key = ServiceKey(s["af"], s["protocol"], ip_address(s["address"]), s["port"], s["fwmark"])
+        dests = {}
+        for d in s["dests"]:
+            values = {f.name: d[f.name] for f in _DEST_FIELDS}
+            attrs = DestAttrs(
+                forwarding=Forwarding(values["forwarding"]),
+                weight=values["weight"],
+                u_threshold=values["u_threshold"],
+                l_threshold=values["l_threshold"],
+                tun_type=TunnelType(values["tun_type"]),
+                tun_port=values["tun_port"],
+                tun_flags=TunnelFlag(values["tun_flags"]),
+            )
+            dests[DestKey(ip_address(d["address"]), d["port"])] = attrs
+        table[key] = Service(ServiceAttrs(**s["attrs"]), dests)
+    return IpvsTable(table)
+
+
+def load_table(path: str) -> IpvsTable | None:
+    """The last table a MemoryIpvs wrote to ``path`` (None when there is none)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [line for line in f if line.strip()]
+    except OSError:
+        return None
+    if not lines:
+        return None
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        return table_from_json(json.loads(lines[-1])["services"])
+    return None
 
 
 def open_backend(spec: str | None = None) -> IpvsBackend:
@@ -330,6 +405,9 @@ class CheckEngine:
                 for index, model in enumerate(rs.checkers):
                     checker = factory(vs, rs, index, model)
                     if checker is not None:
+                        # what keepalived logs about a checker while reading the config
+                        for line in getattr(checker, "build_logs", ()):
+                            log.info("%s", line)
                         self.slots.append(Slot(i, rs, checker))
         self.heap = DueHeap()
         # the kernel's services as we last knew them, and the keys this configuration owns
@@ -810,6 +888,7 @@ class CheckDaemon:
             self.loop.add_signal_handler(sig, self.stop_event.set)
         self.loop.add_signal_handler(signal.SIGHUP, self._reload_requested)
         self.loop.add_signal_handler(signal.SIGUSR1, self._print_data)
+        startup_signals.release()  # held since the fork (runtime/startup_signals.py)
         engine: CheckEngine | None = None
         try:
             # every IPVS call runs in the one worker thread, the socket's creation included
@@ -850,6 +929,7 @@ class CheckDaemon:
             await self.loop.run_in_executor(self._ipvs, engine.release, ops)
             await self.notes.finish()
         finally:
+            startup_signals.hold()  # a late signal cannot kill the clean-up
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
                 self.loop.remove_signal_handler(sig)
             self.notes.close()

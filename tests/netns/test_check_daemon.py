@@ -254,3 +254,56 @@ def test_without_ipvs_the_checker_stops_the_daemon_as_keepalived(make_lab: Calla
     out = proc.output()
     assert "IPVS: Can't initialize ipvs:" in out
     assert "Keepalived_healthcheckers exited with permanent error FATAL. Terminating" in out
+
+
+def _pid_in(path: str) -> int:
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return 0
+
+
+def test_respawned_checker_child_reconciles_without_touching_the_table(make_lab: Callable[..., Lab]) -> None:
+    """The Healthcheck child killed: the parent respawns it, and the new child, finding the table
+    its predecessor left (as the kernel keeps it), sends no command; SIGUSR1 is relayed to it."""
+    lab = make_lab(3)
+    n1 = lab.node(1)
+    http_server(lab.node(2))
+    http_server(lab.node(3))
+    d = Daemon(n1, conf(n1))
+    try:
+        both = {"192.0.2.2:80", "192.0.2.3:80"}
+        d.wait_dests(both, timeout=10)
+        child = wait_until(lambda: _pid_in(n1.path("checkers.pid")), timeout=10, what="checkers pid")
+        os.kill(child, signal.SIGKILL)
+        new = wait_until(
+            lambda: (p := _pid_in(n1.path("checkers.pid"))) not in (0, child) and p,
+            timeout=10,
+            what="a new Healthcheck child",
+        )
+        marker = f"Starting Healthcheck child process, pid={new}"
+
+        def checked_again() -> bool:
+            out = d.proc.output()
+            return marker in out and "TCP connection to [192.0.2.3]:tcp:80 success." in out.split(marker)[1]
+
+        wait_until(checked_again, timeout=15, what="the new child's first checks")
+        # its reconciliation found the table right: no command at all
+        assert [b for b in d.batches() if b["pid"] == new] == []
+        out = d.proc.output()
+        assert f"Healthcheck child process({child}) died: Respawning" in out
+        assert f"Starting Healthcheck child process, pid={new}" in out
+        assert d.dests() == both
+        # SIGUSR1 reaches the checker child: keepalived's "Printing checker data" line
+        d.proc.send_signal(signal.SIGUSR1)
+        wait_until(
+            lambda: f"Printing checker data for process({new}) on signal" in d.proc.output(),
+            timeout=10,
+            what="SIGUSR1 in the checker child",
+        )
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=15) == 0
+        assert d.dests() is None
+    finally:
+        d.close()

@@ -434,3 +434,42 @@ virtual_server fwmark 7 {
     for key in keys:
         want = {} if key.fwmark != 7 else {"198.51.100.2": 1}
         assert h.dests(key) == want, key
+
+
+def test_memory_table_survives_the_process(tmp_path: Any) -> None:
+    from keepalived_py.check.ipvs_desired import desired_table
+    from keepalived_py.runtime.check_process import load_table, table_from_json, table_to_json
+
+    text = """
+virtual_server_group web {
+    192.0.2.40-41 80
+    fwmark 9
+}
+virtual_server group web {
+    lb_kind TUN
+    protocol TCP
+    persistence_timeout 60
+    real_server 198.51.100.32 80 {
+        weight 3
+        lvs_method TUN type gue port 6080 csum
+    }
+}
+virtual_server fwmark 8 {
+    ip_family inet6
+    lb_algo sh
+    sh-port
+    lb_kind DR
+    persistence_timeout 120
+    persistence_granularity 64
+    real_server 2001:db8:2::1 {
+        uthreshold 9
+    }
+}
+"""
+    table = desired_table(config(text).lvs)
+    assert table_from_json(table_to_json(table)) == table
+    path = str(tmp_path / "ipvs.jsonl")
+    first = MemoryIpvs(path)
+    first.apply(ipvs_diff.diff(first.read(), table))
+    assert load_table(path) == table
+    assert MemoryIpvs(path).read() == table
