@@ -23,7 +23,9 @@ IN_CREATE = 0x100
 IN_DELETE = 0x200
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
-_MASK = IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY
+# keepalived watches close-write, delete and moves (track_file.c): a file rewritten in place is
+# read once complete, never half-written (IN_MODIFY would read it empty, as 0, for a moment)
+_MASK = IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE
 
 
 def read_file(path: str, limit: int = 127) -> bytes:

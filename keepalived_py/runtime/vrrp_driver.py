@@ -236,6 +236,39 @@ class VrrpDriver:
         if self.on_input is not None:
             self.on_input(self, prev)
 
+    def retire(self) -> None:
+        """Reload: this driver hands its instance over to a new one (resume); it does nothing more."""
+        self._cancel()
+        self.core.drain()
+
+    def resume(self, previous: VrrpCore) -> None:
+        """Reload: carry on from ``previous`` (VrrpCore.resume); an instance that cannot (it was
+        in FAULT, or is in FAULT now) is left in INIT for the caller to start."""
+        prev = self.core.state
+        self.core.resume(previous, self.loop.time())
+        self._run()
+        if self.core.state is not prev:
+            self._input_done(prev)
+
+    def delete(self, *, notify_deleted: bool) -> None:
+        """Reload: the instance is gone from the configuration.  As keepalived: a master sends
+        priority 0 and removes its addresses; the notification is DELETED with notify_deleted,
+        else FAULT (its old way), and none for an instance already in FAULT without it."""
+        was_fault = self.core.state is State.FAULT
+        priority = self.core.effective_priority
+        self._stopping = True
+        self.core.shutdown(self.loop.time())
+        for action in self.core.drain():
+            if isinstance(action, Notify):
+                continue
+            try:
+                self._execute(action)
+            except Exception:  # an adapter failure must not stop the reload
+                log.exception("(%s) error carrying out %s", self.name, type(action).__name__)
+        self._cancel()
+        if self.on_notify is not None and (notify_deleted or not was_fault):
+            self.on_notify(self, Notify("DELETED" if notify_deleted else "FAULT", priority))
+
     def shutdown(self) -> None:
         self._stopping = True
         self.core.shutdown(self.loop.time())

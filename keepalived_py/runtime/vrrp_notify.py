@@ -166,10 +166,11 @@ _NOTIFY_SCRIPTS = {
     "BACKUP": "notify_backup",
     "FAULT": "notify_fault",
     "STOP": "notify_stop",
+    "DELETED": "notify_deleted_script",
     "MASTER_RX_LOWER_PRI": "notify_master_rx_lower_pri",
 }
-# states the generic ``notify`` script hears about
-_NOTIFY_STATES = ("MASTER", "BACKUP", "FAULT", "STOP")
+# states the generic ``notify`` script hears about (DELETED: an instance removed at a reload)
+_NOTIFY_STATES = ("MASTER", "BACKUP", "FAULT", "STOP", "DELETED")
 # keepalived's default file creation mask (lib/utils.c umask_val)
 DEFAULT_UMASK = 0o177
 
@@ -316,7 +317,7 @@ class Notifier:
         """A sync group entered ``state``: its state script, then ``notify GROUP <name> <STATE> 0``."""
         self.group_states[group.name] = state
         keyword = _NOTIFY_SCRIPTS.get(state) if state in _NOTIFY_STATES else None
-        script: Script | None = getattr(group, keyword) if keyword else None
+        script: Script | None = getattr(group, keyword, None) if keyword else None
         if script is not None:
             self.scripts.run(script)
         if group.notify is not None:

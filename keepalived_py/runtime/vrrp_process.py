@@ -257,6 +257,9 @@ class VrrpDaemon:
         self.sync = SyncGroups(config, self.notifier)
         # accept mode's nftables drop rules (runtime/vrrp_firewall.py); None: not needed
         self.vip_filter: VipFilter | None = None
+        # SIGHUP (runtime/vrrp_reload.py)
+        self._reloading: asyncio.Task[None] | None = None
+        self._reload_queued = False
 
     # -- building ---------------------------------------------------------------------------
 
@@ -659,7 +662,25 @@ class VrrpDaemon:
             log.info("Can't open %s (%d: %s)", path, exc.errno or 0, exc.strerror)
 
     def _reload_requested(self) -> None:
-        log.info("Reload requested: reloading is not implemented yet, configuration unchanged")
+        """SIGHUP: runtime/vrrp_reload.py; a request during a reload is queued, as keepalived."""
+        if self._reloading is not None and not self._reloading.done():
+            if self.opts.log_detail:
+                log.info("Reload already in progress, request queued")
+            self._reload_queued = True
+            return
+        self._reloading = self.loop.create_task(self._reload())
+
+    async def _reload(self) -> None:
+        from keepalived_py.runtime import vrrp_reload
+
+        while True:
+            self._reload_queued = False
+            try:
+                await vrrp_reload.reload(self)
+            except Exception:
+                log.exception("Reload failed")
+            if not self._reload_queued or self.stop.is_set():
+                return
 
     def shutdown(self) -> None:
         for driver in self.drivers:

@@ -429,7 +429,8 @@ class VrrpCore:
         knows of the master, and whether its addresses are set; a master re-adds its (possibly
         changed) addresses, which the kernel takes as no-ops for those already there, so they never
         leave the interface.  The caller removes the addresses the new configuration no longer has.
-        Timers restart from ``now``.  No transition, no notification.
+        A master's next advert keeps its time (a reload adds no gap between adverts); a
+        backup's master-down timer restarts from ``now``.  No transition, no notification.
         """
         t = to_us(now)
         self.counters = old.counters
@@ -447,6 +448,9 @@ class VrrpCore:
         else:
             self.ms_down_timer_us = self._down_interval()
         self._init_sands(t)
+        if self.state is State.MASTER and old._sands is not None:
+            # the next advert stays where the old instance had it: a reload adds no gap
+            self._sands = max(old._sands, t)
 
     def address_deleted(self, now: float) -> None:
         """One of our VIPs/eVIPs was deleted by someone else while MASTER (keepalived's
