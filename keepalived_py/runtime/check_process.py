@@ -371,6 +371,38 @@ def _op_service(op: ipvs_diff.Op) -> ServiceKey:
     return op.service
 
 
+def vs_identity(vs: VirtualServer) -> tuple[Any, ...]:
+    """What makes a virtual server the same one across a reload (keepalived's vs_iseq)."""
+    if vs.group is not None:
+        return ("group", vs.group, vs.group_index)
+    if vs.fwmark:
+        return ("fwmark", vs.family, vs.fwmark)
+    return ("address", vs.protocol, vs.address)
+
+
+def _vs_settings(vs: VirtualServer) -> VirtualServer:
+    return dataclasses.replace(vs, real_servers=(), location=None)
+
+
+def _migrate(
+    old: PoolState, new: PoolState, kept: dict[tuple[Any, ...], Any], ident: tuple[Any, ...]
+) -> None:
+    """Carry a reloaded virtual server's state: its quorum, and each staying real server's
+    state when its checkers keep running (else the real server starts afresh, as a new one)."""
+    new.quorum_up = old.quorum_up
+    for address, server in new.servers.items():
+        before = old.servers.get(address)
+        if before is None:
+            continue
+        n = len(server.config.checkers)
+        if all((ident, address, i) in kept for i in range(n)) or n == 0:
+            server.alive = before.alive
+            server.failed = before.failed
+            server.weight = before.weight
+            server.checkers_up = list(before.checkers_up)
+            server.checkers_run = list(before.checkers_run)
+
+
 # -- the engine (no signals, no process: what tests drive) ------------------------------------
 
 
@@ -392,29 +424,38 @@ class CheckEngine:
         dont_release: bool = False,
         warmup: Callable[[], float] = random.random,
     ) -> None:
-        self.config = config
-        self.lvs: LvsSection = config.lvs
         self.backend = backend
         self.notes = notes
         self.dont_release = dont_release
         self.warmup = warmup
+        self.factory = factory
+        self.heap = DueHeap()
+        # the kernel's services as we last knew them, and the keys each virtual server owns
+        self.current: dict[ServiceKey, Service] = {}
+        self.dirty: set[int] = set()
+        self._released: list[ipvs_diff.Op] = []
+        self.ipvs_ops = 0
+        self._configure(config, {})
+
+    def _configure(self, config: Config, reuse: dict[tuple[Any, ...], Checker]) -> None:
+        """Pools and checkers for ``config`` (``reuse``: running checkers kept by a reload)."""
+        self.config = config
+        self.lvs: LvsSection = config.lvs
         self.pools = [PoolState(vs) for vs in self.lvs.virtual_servers]
+        self.owned: list[frozenset[ServiceKey]] = [frozenset() for _ in self.lvs.virtual_servers]
         self.slots: list[Slot] = []
         for i, vs in enumerate(self.lvs.virtual_servers):
             for rs in vs.real_servers:
                 for index, model in enumerate(rs.checkers):
-                    checker = factory(vs, rs, index, model)
-                    if checker is not None:
+                    checker = reuse.get((vs_identity(vs), rs.address, index))
+                    if checker is None:
+                        checker = self.factory(vs, rs, index, model)
+                        if checker is None:
+                            continue
                         # what keepalived logs about a checker while reading the config
                         for line in getattr(checker, "build_logs", ()):
                             log.info("%s", line)
-                        self.slots.append(Slot(i, rs, checker))
-        self.heap = DueHeap()
-        # the kernel's services as we last knew them, and the keys this configuration owns
-        self.current: dict[ServiceKey, Service] = {}
-        self.owned: list[frozenset[ServiceKey]] = [frozenset() for _ in self.lvs.virtual_servers]
-        self.dirty: set[int] = set()
-        self.ipvs_ops = 0
+                    self.slots.append(Slot(i, rs, checker))
 
     # -- start -------------------------------------------------------------------------------
 
@@ -447,6 +488,90 @@ class CheckEngine:
             )
             slot.checker.start(now, self.warmup())
             self._push(slot)
+
+    # -- reload ------------------------------------------------------------------------------
+
+    def reload(self, config: Config, now: int) -> None:
+        """keepalived's reload (clear_diff_services, then init_services): virtual and real
+        servers that are gone are removed with their notifications; those that stay keep their
+        state, and their checkers keep running when nothing about them changed; new ones start
+        as at start.  Every checker's next attempt is a bootstrap delay away, as keepalived's."""
+        old_pools = {vs_identity(p.vs): (i, p) for i, p in enumerate(self.pools)}
+        old_owned = self.owned
+        reuse: dict[tuple[Any, ...], Checker] = {}
+        for slot in self.slots:
+            slot.active = False
+            vs = self.pools[slot.vs_index].vs
+            if not slot.running:
+                reuse[(vs_identity(vs), slot.rs.address, slot.checker.index)] = slot.checker
+        self.heap.clear()
+        new_ids = {vs_identity(vs): vs for vs in config.lvs.virtual_servers}
+        kept_reuse: dict[tuple[Any, ...], Checker] = {}
+        for ident, (_i, pool) in old_pools.items():
+            vs = pool.vs
+            new_vs = new_ids.get(ident)
+            if new_vs is None:
+                if vs.group is not None:
+                    log.info("Removing Virtual Server Group [%s]", vs.group)
+                else:
+                    log.info("Removing Virtual Server %s", vs.describe())
+                self._clear_servers(pool, vs.real_servers)
+                continue
+            new_rs = {rs.address: rs for rs in new_vs.real_servers}
+            gone = [rs for rs in vs.real_servers if rs.address not in new_rs]
+            for rs in gone:
+                log.info("service %s no longer exist", trio(rs.address, vs.protocol))
+            self._clear_servers(pool, gone, whole=False)
+            same_vs = _vs_settings(vs) == _vs_settings(new_vs)
+            for rs in vs.real_servers:
+                if same_vs and new_rs.get(rs.address) == rs:
+                    for index in range(len(rs.checkers)):
+                        key = (ident, rs.address, index)
+                        if key in reuse:
+                            kept_reuse[key] = reuse[key]
+        self._configure(config, kept_reuse)
+        for j, pool in enumerate(self.pools):
+            found = old_pools.get(vs_identity(pool.vs))
+            if found is None:
+                self._events(j, pool.start())
+            else:
+                i, old = found
+                self.owned[j] = old_owned[i]
+                _migrate(old, pool, kept_reuse, vs_identity(pool.vs))
+                if pool.quorum_up or pool.vs.sorry_server is None:
+                    self._events(j, pool.start())
+            self.dirty.add(j)
+        # services of virtual servers that are gone (and that no new one wants)
+        for j in range(len(self.pools)):
+            self.owned[j] = self.owned[j] | self.desired_for(j).services.keys()
+        still = set().union(*self.owned) if self.owned else set()
+        gone_keys = sorted(k for owned in old_owned for k in owned if k not in still and k in self.current)
+        self._released = [ipvs_diff.DelService(k) for k in gone_keys]
+        for slot in self.slots:
+            vs = self.lvs.virtual_servers[slot.vs_index]
+            log.info(
+                "Activating healthchecker for service %s for VS %s",
+                trio(slot.rs.address, vs.protocol),
+                vs.describe(),
+            )
+            slot.checker.start(now, self.warmup())
+            self._push(slot)
+
+    def _clear_servers(self, pool: PoolState, servers: Sequence[RealServer], *, whole: bool = True) -> None:
+        """keepalived's clear_service_rs (not stopping) for ``servers``; with ``whole``, the
+        virtual server goes too (its quorum notifications if it had the quorum)."""
+        vs = pool.vs
+        for rs in servers:
+            server = pool.servers[rs.address]
+            if not server.alive:
+                continue
+            log.info("Removing service %s from VS %s", trio(rs.address, vs.protocol), vs.describe())
+            server.alive = False
+            self._rs_notifies(vs, rs, False, stopping=False)
+            self.notes.mail_rs_removed(vs, rs, stopping=False)
+        if whole and pool.quorum_up:
+            pool.quorum_up = False
+            self._vs_notifies(vs, False, init=False, threshold=vs.quorum - vs.hysteresis, weight_sum=0)
 
     def _push(self, slot: Slot) -> None:
         due = slot.checker.due
@@ -574,7 +699,8 @@ class CheckEngine:
 
     def pending_ops(self) -> list[ipvs_diff.Op]:
         """The commands that bring the changed virtual servers' services to their desired state."""
-        ops: list[ipvs_diff.Op] = []
+        ops: list[ipvs_diff.Op] = list(self._released)
+        self._released = []
         for i in sorted(self.dirty):
             want = self.desired_for(i)
             keys = self.owned[i] | want.services.keys()
@@ -826,6 +952,7 @@ class CheckDaemon:
         self.notes = notes
         self.backend_factory = backend
         self.factory = factory
+        self._default_factory = factory is None
         self.engine: CheckEngine | None = None
         self.stop_event = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
@@ -939,7 +1066,30 @@ class CheckDaemon:
         return 0
 
     def _reload_requested(self) -> None:
-        log.info("Reload requested: reloading is not implemented yet, configuration unchanged")
+        """SIGHUP: keepalived's reload_check_thread (read the file again, keep what stays)."""
+        if self.engine is None:
+            return
+        from keepalived_py.adapters.host import SystemHost
+        from keepalived_py.config.loader import LoadOptions, load
+
+        log.info("Reloading")
+        opts = self.opts
+        result = load(
+            opts.config_file,
+            SystemHost(),
+            LoadOptions(config_id=opts.config_id, all_config=opts.all_config),
+        )
+        if result.config is None or result.fatal_exit is not None:
+            for diag in result.diags.items:
+                log.info("%s", diag.render())
+            log.info("Reload failed: the configuration in use is kept")
+            return
+        self.config = result.config
+        self.factory = None
+        self.engine.factory = default_factory(result.config) if self._default_factory else self.engine.factory
+        self.engine.reload(result.config, self.now())
+        self._kick()
+        self._arm()
 
     def _print_data(self) -> None:
         """SIGUSR1: keepalived's ``$TMPDIR/keepalived_check.data``."""

@@ -28,6 +28,11 @@ def run(opts: RuntimeOptions) -> int:
     from keepalived_py.adapters.host import SystemHost
     from keepalived_py.config.loader import LoadOptions, load
 
+    if not opts.config_test:
+        from keepalived_py.runtime import startup_signals
+
+        # held until the handlers exist: a signal during the start is answered, not fatal
+        startup_signals.hold()
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")
@@ -147,6 +152,10 @@ def _run_daemon(
     ):
         log.info("daemon is already running")
         return 0
+    from keepalived_py.runtime import startup_signals
+
+    if startup_signals.stop_requested():
+        return 0  # SIGTERM/SIGINT while starting: nothing was started yet
     if not opts.dont_fork:
         from keepalived_py.runtime.supervisor import daemonize
 

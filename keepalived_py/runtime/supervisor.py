@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from keepalived_py.runtime import logging_setup
+from keepalived_py.runtime import logging_setup, startup_signals
 from keepalived_py.runtime.vrrp_process import (
     DEFAULT_PID_FILE,
     SIG_STATS_CLEAR,
@@ -256,6 +256,7 @@ class Supervisor:
 
     def run(self) -> int:
         self._install()
+        startup_signals.release()  # what arrived while starting is recorded now
         for child in self.children:
             self._spawn(child)
         while not self.stopping:
