@@ -50,6 +50,11 @@ def serve_http(
     if cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
+
+        def sni(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+            print(f"sni {name}", flush=True)
+
+        ctx.sni_callback = sni
         if ca:
             ctx.load_verify_locations(ca)
             ctx.verify_mode = ssl.CERT_REQUIRED

@@ -328,6 +328,9 @@ def test_ssl_get_self_signed(make_lab: Callable[..., Lab]) -> None:
     )
     assert down["logs"] == ["HTTP_CHECK on service [192.0.2.2]:tcp:443 failed after 1 retries."]
     assert up["logs"][-1] == "Remote Web server [192.0.2.2]:tcp:443 succeed on service."
+    # enable_sni: the checker's virtualhost is sent as the server name
+    assert "sni rs.example" in srv[-1].output()
+    assert "sni None" not in srv[0].output()
 
 
 # -- SMTP_CHECK --------------------------------------------------------------------------------
@@ -649,13 +652,14 @@ def test_ssl_get_with_client_certificate_from_the_ssl_block(make_lab: Callable[.
         ccert,
     )
     argv = [PY, "-m", "tests.netns.checker_servers", "https", "192.0.2.2", "443", www, cert, key, ca]
-    start_server(n2, argv, "https")
+    server = start_server(n2, argv, "https")
     wait_port(n2, 443)
     ssl_block = f"SSL {{\n  password s3cret\n  ca {ca}\n  certificate {ccert}\n  key {ckey}\n}}\n"
     checker = "    SSL_GET {\n      url {\n        path /ok.txt\n      }\n      connect_timeout 1\n    }"
     d = Driver(lab, vs_conf(443, checker, delay_loop=1, extra=ssl_block))
     up = d.wait_verdict("up", after=0, timeout=10, kind="SSL_GET")
     assert up["logs"] == ["Remote Web server [192.0.2.2]:tcp:443 succeed on service."]
+    assert "sni None" in server.output()  # no enable_sni: no server name sent
     # without the client certificate the server refuses the handshake
     d.proc.stop()
     d2 = Driver(lab, vs_conf(443, checker, delay_loop=1), node=1)
