@@ -665,3 +665,26 @@ def test_ssl_get_with_client_certificate_from_the_ssl_block(make_lab: Callable[.
     d2 = Driver(lab, vs_conf(443, checker, delay_loop=1), node=1)
     down = d2.wait_verdict("down", after=0, timeout=10, kind="SSL_GET")
     assert down["logs"] == ["HTTP_CHECK on service [192.0.2.2]:tcp:443 failed after 1 retries."]
+
+
+def test_http_get_over_ipv6(make_lab: Callable[..., Lab]) -> None:
+    lab = make_lab(2, ipv6=True)
+    n2 = lab.node(2)
+    www = _www(n2)
+    srv = start_server(
+        n2, [PY, "-m", "tests.netns.checker_servers", "http", "2001:db8::2", "80", www], "http6"
+    )
+    wait_port(n2, 80)
+    checker = "    HTTP_GET {\n      url {\n        path /ok.txt\n      }\n      connect_timeout 1\n    }"
+    conf = (
+        vs_conf(80, checker, delay_loop=1)
+        .replace("192.0.2.100", "2001:db8::100")
+        .replace("192.0.2.2", "2001:db8::2")
+    )
+    d = Driver(lab, conf)
+    up = d.wait_verdict("up", after=0, timeout=10, kind="HTTP_GET")
+    assert up["logs"] == ["Remote Web server [2001:db8::2]:tcp:80 succeed on service."]
+    stopped = time.monotonic()
+    srv.stop()
+    down = d.wait_verdict("down", after=stopped, timeout=10, kind="HTTP_GET")
+    assert down["logs"] == ["HTTP_CHECK on service [2001:db8::2]:tcp:80 failed after 1 retries."]
