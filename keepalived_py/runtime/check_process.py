@@ -1085,7 +1085,6 @@ class CheckDaemon:
             log.info("Reload failed: the configuration in use is kept")
             return
         self.config = result.config
-        self.factory = None
         self.engine.factory = default_factory(result.config) if self._default_factory else self.engine.factory
         self.engine.reload(result.config, self.now())
         self._kick()

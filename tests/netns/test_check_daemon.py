@@ -307,3 +307,39 @@ def test_respawned_checker_child_reconciles_without_touching_the_table(make_lab:
         assert d.dests() is None
     finally:
         d.close()
+
+
+def test_sighup_reload_adds_and_removes_without_touching_what_stays(make_lab: Callable[..., Lab]) -> None:
+    lab = make_lab(3)
+    n1 = lab.node(1)
+    http_server(lab.node(2))
+    http_server(lab.node(3))
+    full = conf(n1)
+    # the first config lacks real server 192.0.2.3
+    start, rest = full.split("    real_server 192.0.2.3 80 {")
+    first = start + "}\n"
+    d = Daemon(n1, first)
+    try:
+        d.wait_dests({"192.0.2.2:80"}, timeout=10)
+        with open(n1.path("keepalived.conf"), "w") as f:
+            f.write(full)
+        done = len(d.batches())
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_dests({"192.0.2.2:80", "192.0.2.3:80"}, timeout=10)
+        ops = [op for b in d.batches()[done:] for op in b["ops"]]
+        assert len(ops) == 1 and ops[0].startswith("AddDest(") and "192.0.2.3" in ops[0], ops
+        assert "Reloading" in d.proc.output()
+        # and back: the server leaves with its notify_down, the other one is not touched
+        with open(n1.path("keepalived.conf"), "w") as f:
+            f.write(first)
+        done = len(d.batches())
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_dests({"192.0.2.2:80"}, timeout=10)
+        ops = [op for b in d.batches()[done:] for op in b["ops"]]
+        assert len(ops) == 1 and ops[0].startswith("DelDest(") and "192.0.2.3" in ops[0], ops
+        assert "service [192.0.2.3]:tcp:80 no longer exist" in d.proc.output()
+        wait_until(lambda: f"{n1.path('notify.sh')} DOWN 192.0.2.3" in d.notify_log(), timeout=5)
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=15) == 0
+    finally:
+        d.close()

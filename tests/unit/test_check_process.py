@@ -473,3 +473,65 @@ virtual_server fwmark 8 {
     first.apply(ipvs_diff.diff(first.read(), table))
     assert load_table(path) == table
     assert MemoryIpvs(path).read() == table
+
+
+def test_reload_with_the_same_config_keeps_state_and_checkers(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": ""})
+    h.start()
+    h.checkers["198.51.100.2"].server_up = False
+    h.run_until(5 * S)
+    assert h.dests() == {"198.51.100.1": 1}
+    before = dict(h.checkers)
+    h.notes.events.clear()
+    sent = len(h.backend.batches)
+    with caplog.at_level(logging.INFO):
+        h.engine.reload(config(CONF % {"extra": ""}), h.now)
+    assert h.engine.sync() == [] and len(h.backend.batches) == sent
+    assert h.notes.events == []
+    assert [s.checker for s in h.engine.slots] == list(before.values())
+    assert (
+        caplog.messages.count(
+            "Activating healthchecker for service [198.51.100.1]:tcp:8080 for VS [192.0.2.10]:tcp:80"
+        )
+        == 1
+    )
+    # the down server is still down, and comes back as before
+    h.checkers["198.51.100.2"].server_up = True
+    h.run_until(9 * S)
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
+
+
+def test_reload_removes_and_adds_servers_and_services(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": ""})
+    h.start()
+    h.run_until(2 * S)
+    text = (
+        (CONF % {"extra": ""}).replace("198.51.100.1 8080", "198.51.100.7 8080")
+        + """
+virtual_server 192.0.2.11 443 {
+    protocol TCP
+    real_server 198.51.100.3 443 {
+        weight 2
+    }
+}
+"""
+    )
+    h.notes.events.clear()
+    with caplog.at_level(logging.INFO):
+        h.engine.reload(config(text), h.now)
+        ops = h.engine.sync()
+    assert "service [198.51.100.1]:tcp:8080 no longer exist" in caplog.messages
+    assert "Removing service [198.51.100.1]:tcp:8080 from VS [192.0.2.10]:tcp:80" in caplog.messages
+    assert ("script", ("/bin/down", "1"), False) in h.notes.events
+    new_svc = ServiceKey(AF_INET, IPPROTO_TCP, IPv4Address("192.0.2.11"), 443)
+    assert ipvs_diff.AddService(new_svc, ServiceAttrs()) in ops
+    assert h.dests() == {"198.51.100.7": 1, "198.51.100.2": 3}
+    assert h.dests(new_svc) == {"198.51.100.3": 2}
+    # both go away, a third comes
+    third = text.split("virtual_server 192.0.2.11")[0].replace("192.0.2.10 80", "192.0.2.12 80")
+    with caplog.at_level(logging.INFO):
+        h.engine.reload(config(third), h.now)
+        h.engine.sync()
+    assert set(h.backend.table.services) == {ServiceKey(AF_INET, IPPROTO_TCP, IPv4Address("192.0.2.12"), 80)}
+    assert "Removing Virtual Server [192.0.2.10]:tcp:80" in caplog.messages
+    assert "Removing Virtual Server [192.0.2.11]:tcp:443" in caplog.messages
