@@ -350,3 +350,11 @@ def test_digest_is_the_body_up_to_content_length_whatever_the_reads(
     want = body if content_length is None else body[:content_length]
     assert r.extracted and r.digest() == hashlib.md5(want).digest()
     assert r.rx_bytes == len(body)
+
+
+def test_pcre_spellings_translated() -> None:
+    assert http.pcre_to_python(r"(?<word>ab)\z") == r"(?P<word>ab)\Z"
+    assert http.pcre_to_python(r"(?'x'a)\Z") == r"(?P<x>a)(?=\n?\Z)"
+    assert http.pcre_to_python(r"(?<=a)b(?<!c)\\z") == r"(?<=a)b(?<!c)\\z"
+    compiled = http.compile_regex(r"(?<w>ready)\Z")
+    assert not isinstance(compiled, str) and compiled.search(b"status ready\n")

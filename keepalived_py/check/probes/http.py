@@ -13,8 +13,9 @@ lib/html.c).
   ``regex_min_offset``: a match must start at or after it; ``regex_max_offset``: at or before it.
 
 The regex is compiled with Python's ``re`` (PCRE2 syntax is close for the patterns health
-checks use); the PCRE2 options caseless, multiline, dotall, extended and firstline are honoured,
-the others are accepted and have no effect.
+checks use; named groups and ``\\z``/``\\Z`` are translated); the PCRE2 options caseless,
+multiline, dotall, extended and firstline are honoured, the others are accepted and have no
+effect.
 """
 
 from __future__ import annotations
@@ -148,13 +149,41 @@ def extract_content_length(buffer: bytes) -> int | None:
     return None if value == 2**64 - 1 else value
 
 
+def pcre_to_python(pattern: str) -> str:
+    """The few PCRE2 spellings Python's ``re`` writes differently: named groups ``(?<n>...)``
+    and ``(?'n'...)``, ``\\z`` (end of subject) and ``\\Z`` (end or before a final newline)."""
+    out: list[str] = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            out.append("\\Z" if nxt == "z" else "(?=\\n?\\Z)" if nxt == "Z" else c + nxt)
+            i += 2
+            continue
+        if pattern.startswith("(?<", i) and i + 3 < n and (pattern[i + 3].isalpha() or pattern[i + 3] == "_"):
+            out.append("(?P<")
+            i += 3
+            continue
+        if pattern.startswith("(?'", i):
+            end = pattern.find("'", i + 3)
+            if end > 0:
+                out.append(f"(?P<{pattern[i + 3 : end]}>")
+                i = end + 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def compile_regex(pattern: str, options: tuple[str, ...] = ()) -> re.Pattern[bytes] | str:
     """The compiled regex, or keepalived's "Invalid regex" message when it does not compile."""
     flags = 0
     for name in options:
         flags |= _REGEX_FLAGS.get(name, 0)
     try:
-        return re.compile(pattern.encode("utf-8", "surrogateescape"), flags)
+        return re.compile(pcre_to_python(pattern).encode("utf-8", "surrogateescape"), flags)
     except re.error as exc:
         return f"Invalid regex: '{pattern}' at offset {exc.pos or 0}: {exc.msg}"
 
