@@ -18,10 +18,11 @@ stdout and stderr stream to the caller's as it runs.  A directory shared writabl
 guest at the same absolute path is in ``$IPVS_VM_XCHG`` inside (for result files such as a
 JUnit report); ``run(..., xchg=DIR)`` chooses it.
 
-Knobs: ``IPVS_VM_TIMEOUT`` (seconds), ``IPVS_VM_SMP`` (virtual CPUs, default 1: under emulation a
-second one only competes with the host's other work), ``IPVS_VM_VERBOSE=1`` (print the kernel
-console).  QEMU dies with the runner: on timeout, exceptions, Ctrl-C, SIGTERM, and through
-``PR_SET_PDEATHSIG`` when the runner itself is killed.
+Knobs: ``IPVS_VM_TIMEOUT`` (seconds), ``IPVS_VM_NICE`` (QEMU's niceness, default 10),
+``IPVS_VM_SMP`` (virtual CPUs, default 1: under emulation a second one only competes with the
+host's other work), ``IPVS_VM_VERBOSE=1`` (print the kernel console).  QEMU dies with the
+runner: on timeout, exceptions, Ctrl-C, SIGTERM, and through ``PR_SET_PDEATHSIG`` when the
+runner itself is killed.
 
 Needs (Debian packages): qemu-system-x86, linux-image-amd64, busybox-static, kmod; ipvsadm for
 the tests.  The initramfs (busybox, an init script and the modules that reach the host's
@@ -299,8 +300,12 @@ class _Tail(threading.Thread):
             self.done.wait(0.05)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel kills QEMU if the runner dies (SIGKILL included)."""
+def _qemu_child_setup() -> None:
+    """In the child before exec: the kernel kills QEMU if the runner dies (SIGKILL included), and
+    QEMU runs niced: under emulation it takes a whole core, and the tests running beside it (a
+    parallel pytest worker with timing-sensitive tests) must not be the ones to wait."""
+    with contextlib.suppress(OSError, ValueError):
+        os.nice(int(os.environ.get("IPVS_VM_NICE", "10")))
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -356,7 +361,7 @@ def run(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_qemu_child_setup,
         )
         try:
             try:
