@@ -112,6 +112,15 @@ class MemoryIpvs:
         batch = list(ops)
         lines: list[str] = []
         codes: list[int] = []
+        try:
+            # the usual case in one pass; command by command only when something is refused
+            self.table = ipvs_diff.apply(self.table, batch)
+        except ipvs_diff.OpRefused:
+            pass
+        else:
+            self.batches.append(batch)
+            self._record(batch)
+            return
         for op in batch:
             try:
                 self.table = ipvs_diff.apply(self.table, [op])
@@ -632,14 +641,14 @@ class CheckEngine:
         self.dirty.add(i)
 
     def _events(self, i: int, events: Sequence[Any]) -> None:
-        vs = self.pools[i].vs
-        rs_by_addr = {rs.address: rs for rs in vs.real_servers}
+        pool = self.pools[i]
+        vs = pool.vs
         for ev in events:
             if isinstance(ev, PoolLog):
                 log.info("%s", ev.message)
             elif isinstance(ev, ServerChanged):
                 self.dirty.add(i)
-                self._rs_notifies(vs, rs_by_addr[ev.server], ev.alive, stopping=False)
+                self._rs_notifies(vs, pool.servers[ev.server].config, ev.alive, stopping=False)
             elif isinstance(ev, QuorumChanged):
                 self.dirty.add(i)
                 self._vs_notifies(vs, ev.up, init=ev.init, threshold=ev.threshold, weight_sum=ev.weight_sum)
