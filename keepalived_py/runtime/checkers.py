@@ -20,8 +20,9 @@ The verdict follows keepalived's rules per kind (``keepalived_py/check/rules.py`
 when keepalived calls update_svr_checker_state (also the first verdict after start, which may
 equal the initial state: ``PoolState.checker_verdict`` handles that as keepalived does).
 
-FILE_CHECK has no attempts: ``build_checker`` returns a ``FileChecker`` whose ``update(value)``
-the track_file watcher calls; BFD_CHECK returns None (the BFD process reports it).
+FILE_CHECK has no attempts: ``build_checker`` returns None for it and ``build_file_checker``
+makes a ``FileChecker`` (``is_up``, ``start_weight_delta`` at start, then ``update(value)`` from
+the track_file watcher); BFD_CHECK gives None (the BFD process reports it).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from keepalived_py.config.model.checkers import (
     resolve_timing,
 )
 from keepalived_py.config.model.lvs import RealServer, VirtualServer, trio
+from keepalived_py.config.model.trackers import TrackFile
 
 US = 1_000_000
 _UNSAFE_ENV = ("IFS", "LD_PRELOAD", "LD_LIBRARY_PATH")
@@ -416,8 +418,29 @@ class FileChecker:
         self.vs, self.rs, self.index, self.model = vs, rs, index, model
         self.rule = FileRule(weight=weight, reverse=reverse, value=value)
 
+    @property
+    def is_up(self) -> bool:
+        return self.rule.is_up
+
+    @property
+    def start_weight_delta(self) -> int:
+        """The weight the file adds at start (keepalived's set_track_file_weights)."""
+        return self.rule.cur_weight
+
     def update(self, value: int) -> AttemptOutcome:
         return self.rule.update(value)
+
+
+def build_file_checker(
+    vs: VirtualServer, rs: RealServer, index: int, model: FileCheck, track: TrackFile, value: int
+) -> FileChecker:
+    """FILE_CHECK ``model`` on ``track`` whose file holds ``value`` at start (read it with
+    vrrp.tracking.parse_track_file); the checker's weight, else the track_file's."""
+    if model.weight is None:
+        weight, reverse = track.weight, track.weight_reverse
+    else:
+        weight, reverse = model.weight, model.reverse
+    return FileChecker(vs, rs, index, model, weight=weight, reverse=reverse, value=value)
 
 
 AnyHealthChecker = HealthChecker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from ipaddress import IPv4Address
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -199,3 +200,19 @@ def test_up_checker_needs_retry_plus_one_failures(kind: str) -> None:
     got = [v for _, v in _drive(rule, seq)]
     assert got[-1] is Verdict.DOWN
     assert Verdict.DOWN not in got[:-1]
+
+
+def test_file_checker_weights() -> None:
+    from keepalived_py.config.model.checkers import FileCheck
+    from keepalived_py.config.model.lvs import RealServer, SockAddr, VirtualServer
+    from keepalived_py.config.model.trackers import TrackFile
+    from keepalived_py.runtime.checkers import build_file_checker
+
+    vs = VirtualServer()
+    rs = RealServer(address=SockAddr(IPv4Address("192.0.2.2"), 80))
+    track = TrackFile(name="t", file="/run/t", weight=2, weight_reverse=True)
+    c = build_file_checker(vs, rs, 0, FileCheck(track_file="t"), track, 3)
+    assert c.is_up and c.start_weight_delta == -6
+    assert c.update(1).weight_delta == 4
+    c0 = build_file_checker(vs, rs, 0, FileCheck(track_file="t", weight=0), track, 0)
+    assert c0.is_up and c0.update(5).verdict is Verdict.DOWN
