@@ -74,6 +74,16 @@ def wait_for(pred: Callable[[], bool], what: str, timeout: float = DEADLINE) -> 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stays(pred: Callable[[], bool], duration: float) -> bool:
+    """``pred`` holds at every poll for ``duration`` seconds."""
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        if not pred():
+            return False
+        time.sleep(0.2)
+    return pred()
+
+
 class Net:
     """The client, the real servers and the director's addresses; removed at the end."""
 
@@ -210,3 +220,44 @@ def test_checker_child_steers_traffic_and_matches_keepalived(net: Net, tmp_path:
     assert left == []
     with contextlib.suppress(OSError):
         os.unlink(tmp_path / "kpy.pid")
+
+
+@pytest.mark.parametrize("name", ["dr_fwmark_sorry", "group_tun_gue", "nat_persistence_v6"])
+def test_running_process_table_equals_keepalived(name: str, adapter: IpvsAdapter, tmp_path: Path) -> None:
+    """The agreement configs (MISC_CHECK /bin/true or /bin/false: verdicts known in advance) run
+    by keepalived-py's checker child until its table settles; keepalived 2.2.7 then runs the same
+    file: ``ipvsadm -Sn`` line for line, and both leave nothing behind."""
+    from keepalived_py.check.ipvs_desired import desired_table
+    from tests.ipvs.in_vm.test_keepalived_agreement import CONFIGS, GLOBAL, _lvs, _settled_health
+
+    conf = tmp_path / f"{name}.conf"
+    conf.write_text(GLOBAL + CONFIGS[name])
+    want = desired_table(_lvs(conf), _settled_health(_lvs(conf)))
+    log_path = tmp_path / "kpy.log"
+    argv = [sys.executable, "-m", "keepalived_py", "-C", "-n", "-l", "-D", "-f", str(conf)]
+    argv += ["-p", str(tmp_path / "kpy.pid"), "-c", str(tmp_path / "checkers.pid")]
+    env = {k: v for k, v in os.environ.items() if k != "KEEPALIVED_PY_IPVS"}
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_for(lambda: adapter.read() == want, f"the settled table\n{log_path.read_text()[-3000:]}")
+        # it stays so over a few check rounds
+        assert stays(lambda: adapter.read() == want, 3.0)
+        ours = sorted(ipvsadm_save())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    assert code == 0
+    assert ipvsadm_save() == []
+    theirs, _, left, their_log = _run_keepalived(conf, ours)
+    xchg = os.environ.get("IPVS_VM_XCHG")
+    if xchg:
+        record = {"config": name, "lines": len(ours), "identical": len(set(ours) & set(theirs))}
+        with open(os.path.join(xchg, "check_daemon.jsonl"), "a") as f:
+            f.write(json.dumps(record) + "\n")
+    assert sorted(theirs) == ours, f"keepalived: {sorted(theirs)}\nkeepalived-py: {ours}\n{their_log[-3000:]}"
+    assert left == []
