@@ -227,7 +227,8 @@ def command(**kw: object) -> None:
         print(SIGNUMS[name])
         sys.exit(0)
     if kw["genhash"]:
-        sys.stderr.write("keepalived-py: genhash mode is not implemented yet\n")
+        # keepalived: -T is only genhash mode as the first option
+        sys.stderr.write("keepalived-py: -T/--genhash must be the first option\n")
         sys.exit(1)
     opts = RuntimeOptions(
         config_file=str(kw["config_file"]),
@@ -275,8 +276,14 @@ def main(argv: list[str] | None = None) -> None:
 
     Set KEEPALIVED_PY_DEBUG=1 to see the traceback of an internal error.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-T", "--genhash"):
+        # keepalived -T: the rest of the command line is genhash's (it must come first)
+        from keepalived_py import genhash
+
+        sys.exit(genhash.main(args[1:], prog="keepalived", am_genhash=False))
     try:
-        command.main(args=argv, prog_name="keepalived-py", standalone_mode=False)
+        command.main(args=args, prog_name="keepalived-py", standalone_mode=False)
     except click.exceptions.NoSuchOption as exc:
         sys.stderr.write(f"Unknown option {exc.option_name}\n")
         sys.exit(1)

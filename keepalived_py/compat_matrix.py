@@ -23,6 +23,7 @@ CLI_STATUS: dict[str, tuple[str, str]] = {
     "--dont-fork": ("supported", "without it the daemon detaches (fork, setsid, chdir /)"),
     "--dont-respawn": ("supported", "a dead child stops the daemon"),
     "--namespace": ("supported", "setns before forking; pid files in /run/keepalived/NAME/"),
+    "--genhash": ("supported", "as the first option, as keepalived; also the genhash-py command"),
     "--address-monitoring": ("supported", "every address added or removed is logged"),
     "--core-dump": ("supported", "RLIMIT_CORE unlimited, and Python's faulthandler report in $TMPDIR"),
     "--core-dump-pattern": ("supported", "restored at exit"),

@@ -52,3 +52,11 @@ def test_snmp_is_refused_with_a_clear_message(tmp_path: Path, capsys: pytest.Cap
         code, _out, err = _run(["-n", "-G", "-f", str(conf), *flag], capsys)
         assert code == 1
         assert "SNMP (-x/--snmp, -A/--snmp-agent-socket) is not supported yet" in err
+
+
+def test_genhash_mode_as_the_first_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = _run(["-T"], capsys)
+    assert code == 1
+    assert err.startswith("Usage: keepalived --genhash COMMAND [OPTIONS]")
+    code, _out, err = _run(["-n", "-T"], capsys)
+    assert code == 1 and "must be the first option" in err
