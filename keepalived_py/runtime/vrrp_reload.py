@@ -40,6 +40,7 @@ from keepalived_py.runtime.vrrp_sync import SyncGroups
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner
 from keepalived_py.vrrp import reload_plan
 from keepalived_py.vrrp.instance import VrrpCore
+from keepalived_py.vrrp.notify_format import fifo_line
 from keepalived_py.vrrp.state import State
 
 if TYPE_CHECKING:
@@ -203,6 +204,10 @@ async def apply(daemon: VrrpDaemon, new: Config) -> None:
         previous = resumed.get(driver.name)
         if previous is not None:
             driver.resume(previous)
+            if new.global_defs.fifo_write_vrrp_states_on_reload and driver.core.state is not State.INIT:
+                # keepalived repeats an unchanged instance's state on the FIFOs after a reload
+                state, priority = driver.core.state.value, driver.core.effective_priority
+                daemon.notifier.fifos.write(fifo_line(driver.name, state, priority))
     for driver in daemon.drivers:
         if driver.core.state is not State.INIT:
             continue

@@ -82,15 +82,16 @@ def test_reload_keeps_the_master_and_applies_changes(make_lab: Callable[..., Lab
     # VIP2 as an excluded address: the adverts' address list must stay what the backup expects
     excluded = f"virtual_ipaddress_excluded {{\n{VIP2}/24\n}}"
     text = vrrp_config(priority=160, extra=excluded) + new_instance
+    before2 = len(procs[2].output())  # node 2's log from here on (it may have led at start)
     with VipPoller(n1, VIP) as poller:
         write_config(n1, text)
         _reload(procs[1])
         wait_until(lambda: n1.holds(VIP2), timeout=5, what="the added VIP")
         the_lab.wait_holders(VIP_NEW, lambda h: h == [1], timeout=10, what="the added instance's VIP")
     assert poller.missing == 0 and poller.seen > 10
-    out1, out2 = procs[1].output(), procs[2].output()
+    out1, out2 = procs[1].output(), procs[2].output()[before2:]
     assert "Reload: 1 instance(s) kept, 0 removed, 1 added" in out1
-    assert out1.count("(VI_1) Entering MASTER STATE") == 1  # never left MASTER
+    assert "(VI_1) Entering BACKUP STATE" not in out1.split("Reloading")[-1]  # never left MASTER
     assert "Entering MASTER STATE" not in out2
     # the new priority is advertised: the backup still sees a better master
     stays_true(lambda: the_lab.vip_holders(VIP) == [1], duration=2, what="node 1 stays master")
@@ -168,3 +169,42 @@ def test_reload_of_a_large_config_does_not_delay_adverts(make_lab: Callable[...,
 def _max_gap(times: list[float]) -> float:
     assert len(times) > 5, times
     return max(b - a for a, b in itertools.pairwise(times))
+
+
+def test_reload_repeats_states_on_the_fifo_and_notifies_deleted(make_lab: Callable[..., Lab]) -> None:
+    """fifo_write_vrrp_states_on_reload: an unchanged master's line again after a reload;
+    notify_deleted: a removed instance's generic notify says DELETED."""
+    the_lab = make_lab(1)
+    node = the_lab.node(1)
+    fifo, lines = node.path("notify.fifo"), node.path("fifo-lines")
+    script = node.path("fifo-reader.sh")
+    Path(script).write_text(f'#!/bin/sh\nexec cat "$1" >> {lines}\n')
+    Path(script).chmod(0o755)
+    notify_log = node.path("notify.log")
+    notify = node.path("notify.sh")
+    Path(notify).write_text(f'#!/bin/sh\necho "$@" >> {notify_log}\n')
+    Path(notify).chmod(0o755)
+    globals_ = (
+        f"notify_fifo {fifo}\nnotify_fifo_script {script}\nfifo_write_vrrp_states_on_reload\n"
+        "script_user root\nenable_script_security"
+    )
+    second = vrrp_config(
+        priority=150, vrid=52, name="VI_2", vips=(f"{VIP_NEW}/24",), extra=f"notify {notify}\nnotify_deleted"
+    )
+    second = second[second.index("vrrp_instance") :]
+    proc = start_kpy(node, write_config(node, vrrp_config(priority=150, global_extra=globals_) + second))
+    wait_until(lambda: node.holds(VIP) and node.holds(VIP_NEW), timeout=30, what="both masters")
+
+    def master_lines() -> int:
+        return Path(lines).read_text().count('INSTANCE "VI_1" MASTER 150') if Path(lines).exists() else 0
+
+    wait_until(lambda: master_lines() == 1, timeout=10, what="the first MASTER line")
+    write_config(node, vrrp_config(priority=150, global_extra=globals_))
+    _reload(proc)
+    wait_until(lambda: master_lines() == 2, timeout=10, what="the MASTER line repeated after the reload")
+    wait_until(lambda: not node.holds(VIP_NEW), timeout=5, what="VI_2's VIP gone")
+    wait_until(
+        lambda: Path(notify_log).exists() and "INSTANCE VI_2 DELETED 150" in Path(notify_log).read_text(),
+        timeout=10,
+        what="VI_2 DELETED notify",
+    )

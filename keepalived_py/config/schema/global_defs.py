@@ -1195,7 +1195,7 @@ def _global_defs_keywords() -> list[Keyword]:
         supported(notify_fifo_kw("vrrp_notify_fifo", "vrrp_")),
         supported(notify_fifo_script_kw("vrrp_notify_fifo_script", "vrrp_")),
         supported(_global_bool("vrrp_notify_priority_changes")),
-        flag_kw("fifo_write_vrrp_states_on_reload", "fifo_write_vrrp_states_on_reload"),
+        supported(flag_kw("fifo_write_vrrp_states_on_reload", "fifo_write_vrrp_states_on_reload")),
         supported(notify_fifo_kw("lvs_notify_fifo", "lvs_")),
         supported(notify_fifo_script_kw("lvs_notify_fifo_script", "lvs_")),
         *process_keywords("checker"),

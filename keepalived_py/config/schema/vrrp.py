@@ -1000,7 +1000,7 @@ def instance_table() -> Table:
                     "({name}) notify_stop script already specified - ignoring {value}",
                 )
             ),
-            _kw("notify_deleted", _notify_deleted),
+            supported(_kw("notify_deleted", _notify_deleted), "reload: a removed instance notifies DELETED"),
             supported(
                 _notify(
                     "notify", "notify", "({name}) notify script already specified - ignoring {value}", extra=4
