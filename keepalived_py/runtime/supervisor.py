@@ -144,7 +144,8 @@ class Supervisor:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             for fd in (self.ready_r, self.wake_r, self.wake_w):
                 os.close(fd)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            # held until the child's loop has its handlers (runtime/startup_signals.py)
+            signal.pthread_sigmask(signal.SIG_SETMASK, {*mask, *startup_signals.DAEMON_SIGNALS})
             code = child.run(self.ready_w)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else EXIT_PROGRAM_ERROR

@@ -121,7 +121,11 @@ class ScriptRunner:
         argv = [*script.args, *extra]
         if ids is None:
             ids = self._ids(script)
-        kw: dict[str, Any] = {"env": self.env, "start_new_session": True, "stdin": asyncio.subprocess.DEVNULL}
+        # keepalived points a script's standard streams at /dev/null (set_std_fd): a chatty
+        # script fills no log and never blocks on a full pipe
+        devnull = asyncio.subprocess.DEVNULL
+        kw: dict[str, Any] = {"env": self.env, "start_new_session": True, "stdin": devnull}
+        kw["stdout"] = kw["stderr"] = devnull
         if ids is not None and ids != (os.geteuid(), os.getegid()):
             kw["user"], kw["group"], kw["extra_groups"] = ids[0], ids[1], []
         path = argv[0] if "/" in argv[0] else (shutil.which(argv[0], path=SCRIPT_PATH) or argv[0])

@@ -32,7 +32,7 @@ from keepalived_py.config.dump import format_ipaddress
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
-from keepalived_py.runtime import vrrp_dumps
+from keepalived_py.runtime import rx_length, startup_signals, vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_firewall import attach_firewall, close_firewall
@@ -150,12 +150,16 @@ class Listener:
                 return
             payload, src, dst, ttl = ip.payload, ip.src, ip.dst, ip.ttl
             family = socket.AF_INET
+            packet_len = len(item.packet)
         else:
             if item.dst is None:
                 return
             payload, src, dst, ttl = item.payload, item.src, item.dst, item.hop_limit
             family = socket.AF_INET6
-        if len(payload) < 2:
+            packet_len = len(payload)
+        short = rx_length.too_short(family, packet_len, len(payload))
+        if short:
+            log.info("%s", short)  # keepalived drops these before looking for the VRID, uncounted
             return
         multicast = dst.is_multicast
         drivers = self._drivers_for(payload[1], multicast)
@@ -166,9 +170,14 @@ class Listener:
                 )
             return
         for driver in drivers:
-            if family == socket.AF_INET6 and multicast == driver.core.params.unicast:
-                # keepalived drops these before looking at them (an IPv6 socket gets both kinds)
-                if driver.detail and driver.core.state in (State.BACKUP, State.MASTER):
+            if multicast == driver.core.params.unicast:
+                # keepalived drops these before looking at them (an IPv6 socket gets both kinds);
+                # its IPv4 sockets, bound to the group or to the unicast source, never see them
+                if (
+                    family == socket.AF_INET6
+                    and driver.detail
+                    and driver.core.state in (State.BACKUP, State.MASTER)
+                ):
                     log.info(
                         "(%s) discarding %sicast packet on %sicast instance",
                         driver.name,
@@ -181,6 +190,11 @@ class Listener:
                 adv = driver.decode(payload, src=src, dst=dst, family=family)
             except packet.DecodeError as exc:
                 counter = _counter(exc)
+                if counter == "packet_len_err":
+                    header = packet_len - len(payload)
+                    line = rx_length.length_mismatch(driver.name, family, packet_len, header, payload)
+                    if line:
+                        log.info("%s", line)
                 if counter:
                     driver.rx_error(counter)
                 continue
@@ -188,7 +202,11 @@ class Listener:
 
     def _dispatch_ah(self, item: ReceivedV4, ip: packet.IPv4Packet) -> None:
         """An AH-protected advert: ICV and SPI, then keepalived's sequence check, then as usual."""
-        if len(ip.payload) < packet.AH_LEN + 2:
+        short = rx_length.too_short(
+            socket.AF_INET, len(item.packet), len(ip.payload) - packet.AH_LEN, ah=True
+        )
+        if short:
+            log.info("%s", short)
             return
         multicast = ip.dst.is_multicast
         for driver in self._drivers_for(ip.payload[packet.AH_LEN + 1], multicast):
@@ -584,6 +602,7 @@ class VrrpDaemon:
         self.loop.add_signal_handler(signal.SIGUSR1, vrrp_dumps.write_data, self)
         self.loop.add_signal_handler(SIG_JSON, vrrp_dumps.write_json, self)
         self.loop.add_signal_handler(SIG_STATS_CLEAR, self.write_stats, True)
+        startup_signals.release()  # held since the fork (runtime/startup_signals.py)
         try:
             # the notify FIFOs exist (and their scripts run) before any instance starts
             self.notifier.start(self.opts.umask)
@@ -619,6 +638,7 @@ class VrrpDaemon:
             # scripts and queued mails (the STOP ones) get keepalived's last second together
             await asyncio.gather(self.scripts.finish(), self.notifier.flush_mail())
         finally:
+            startup_signals.hold()  # a late signal cannot kill the clean-up
             for signum in (*HANDLED_SIGNALS, SIG_STATS_CLEAR):
                 self.loop.remove_signal_handler(signum)
             await close_firewall(self.vip_filter)
