@@ -290,6 +290,68 @@ class Slot:
     active: bool = True
 
 
+class TrackedFileChecker:
+    """FILE_CHECK as a checker: no attempts; ``update(value)`` when its track_file changes."""
+
+    KIND = "FILE_CHECK"
+    due = None
+
+    def __init__(self, inner: Any, path: str, name: str) -> None:
+        self.inner = inner  # runtime/checkers.FileChecker
+        self.index: int = inner.index
+        self.path = path
+        self.name = name
+
+    @property
+    def is_up(self) -> bool:
+        return bool(self.inner.rule.is_up)
+
+    @property
+    def cur_weight(self) -> int:
+        return int(self.inner.rule.cur_weight)
+
+    @property
+    def value(self) -> int:
+        return int(self.inner.rule.value)
+
+    def start(self, now: int, warmup_fraction: float) -> None:
+        pass
+
+    def skip(self, now: int) -> AttemptOutcome:
+        return AttemptOutcome()
+
+    async def attempt(self) -> AttemptOutcome:
+        return AttemptOutcome()
+
+    def update(self, value: int) -> AttemptOutcome:
+        outcome: AttemptOutcome = self.inner.update(value)
+        return outcome
+
+
+def read_track_file(path: str) -> int | None:
+    from keepalived_py.adapters.file_watch import read_file
+    from keepalived_py.vrrp.tracking import parse_track_file
+
+    return parse_track_file(read_file(path))
+
+
+def file_checker(config: Config, vs: VirtualServer, rs: RealServer, index: int, model: Any) -> Checker | None:
+    """The FILE_CHECK of ``rs.checkers[index]`` with its track_file's value now (None if the
+    track_file is not configured)."""
+    from keepalived_py.runtime.checkers import FileChecker
+
+    tfile = config.trackers.track_file(model.track_file)
+    if tfile is None:
+        return None
+    if model.weight is not None:
+        weight, reverse = model.weight, model.reverse
+    else:
+        weight, reverse = tfile.weight, tfile.weight_reverse
+    value = read_track_file(tfile.file)
+    inner = FileChecker(vs, rs, index, model, weight=weight, reverse=reverse, value=value or 0)
+    return TrackedFileChecker(inner, tfile.file, tfile.name)
+
+
 # -- notifications ----------------------------------------------------------------------------
 
 
@@ -457,6 +519,11 @@ class CheckEngine:
             for rs in vs.real_servers:
                 for index, model in enumerate(rs.checkers):
                     checker = reuse.get((vs_identity(vs), rs.address, index))
+                    if checker is None and getattr(model, "KIND", "") == "FILE_CHECK":
+                        checker = file_checker(config, vs, rs, index, model)
+                        if checker is None:
+                            continue
+                        self._file_start(self.pools[i], rs, checker)
                     if checker is None:
                         checker = self.factory(vs, rs, index, model)
                         if checker is None:
@@ -490,6 +557,8 @@ class CheckEngine:
             self.sync()
         for slot in self.slots:
             vs = self.lvs.virtual_servers[slot.vs_index]
+            if isinstance(slot.checker, TrackedFileChecker):
+                continue  # keepalived's FILE_CHECK has no thread to activate
             log.info(
                 "Activating healthchecker for service %s for VS %s",
                 trio(slot.rs.address, vs.protocol),
@@ -558,6 +627,8 @@ class CheckEngine:
         self._released = [ipvs_diff.DelService(k) for k in gone_keys]
         for slot in self.slots:
             vs = self.lvs.virtual_servers[slot.vs_index]
+            if isinstance(slot.checker, TrackedFileChecker):
+                continue  # keepalived's FILE_CHECK has no thread to activate
             log.info(
                 "Activating healthchecker for service %s for VS %s",
                 trio(slot.rs.address, vs.protocol),
@@ -565,6 +636,42 @@ class CheckEngine:
             )
             slot.checker.start(now, self.warmup())
             self._push(slot)
+
+    @staticmethod
+    def _file_start(pool: PoolState, rs: RealServer, checker: Any) -> None:
+        """keepalived's set_track_file_weights / init_service_rs: a track_file in fault state at
+        start counts as a failed checker (the real server is never added), else its weight counts."""
+        server = pool.servers[rs.address]
+        if checker.is_up:
+            server.weight += checker.cur_weight
+            return
+        if server.checkers_up[checker.index]:
+            server.checkers_up[checker.index] = False
+            server.failed += 1
+        server.alive = False
+
+    def files_changed(self, *, detail: bool = False) -> None:
+        """A watched directory changed: read every FILE_CHECK's file again."""
+        for slot in self.slots:
+            checker = slot.checker
+            if not isinstance(checker, TrackedFileChecker) or not slot.active:
+                continue
+            value = read_track_file(checker.path)
+            if value is None:
+                log.info("Invalid number read from %s - ignoring", checker.path)
+                continue
+            was_up = checker.is_up
+            outcome = checker.update(value)
+            if outcome.verdict is None and not outcome.weight_delta:
+                continue
+            vs = self.pools[slot.vs_index].vs
+            if detail and outcome.verdict is not None:
+                state = "leaving FAULT state" if checker.is_up else "now FAULT state"
+                log.info("(%s): tracked file %s %s", trio(slot.rs.address, vs.protocol), checker.name, state)
+            self.handle(slot, outcome, was_up)
+
+    def file_paths(self) -> list[str]:
+        return sorted({s.checker.path for s in self.slots if isinstance(s.checker, TrackedFileChecker)})
 
     def _clear_servers(self, pool: PoolState, servers: Sequence[RealServer], *, whole: bool = True) -> None:
         """keepalived's clear_service_rs (not stopping) for ``servers``; with ``whole``, the
@@ -1034,11 +1141,17 @@ class CheckDaemon:
                 for line in exc.lines:
                     log.info("%s", line)
                 return EXIT_FATAL
+            try:
+                factory = self.factory or default_factory(self.config)
+            except ValueError as exc:  # the SSL context's files (keepalived: init_ssl_ctx)
+                log.info("%s", exc)
+                await self.loop.run_in_executor(self._ipvs, backend.close)
+                return EXIT_FATAL
             engine = self.engine = CheckEngine(
                 self.config,
                 backend,
                 self.notes,
-                factory=self.factory or default_factory(self.config),
+                factory=factory,
                 dont_release=bool(getattr(self.opts, "dont_release_ipvs", False)),
             )
             self.notes.start(getattr(self.opts, "umask", None))
@@ -1050,7 +1163,10 @@ class CheckDaemon:
                 with contextlib.suppress(OSError):
                     os.write(ready_fd, b"1")
             self._arm()
+            watch = self._watch_files(engine)
             await self.stop_event.wait()
+            if watch is not None:
+                watch.close()
             if self._timer is not None:
                 self._timer.cancel()
             for task in list(self._tasks):
@@ -1074,6 +1190,30 @@ class CheckDaemon:
             self._ipvs.shutdown(wait=True)
         return 0
 
+    def _watch_files(self, engine: CheckEngine) -> Any:
+        """inotify on the directories of the FILE_CHECK track files (adapters/file_watch.py)."""
+        paths = engine.file_paths()
+        if not paths:
+            return None
+        from keepalived_py.adapters.file_watch import FileWatch
+
+        try:
+            watch = FileWatch(os.path.dirname(p) or "." for p in paths)
+        except OSError as exc:
+            log.info("Cannot watch track files: %s", exc)
+            return None
+        for directory in watch.failed:
+            log.info("Cannot watch track file directory %s", directory)
+        detail = bool(getattr(self.opts, "log_detail", False))
+
+        def changed() -> None:
+            engine.files_changed(detail=detail)
+            self._kick()
+
+        watch.attach(self.loop, changed)
+        changed()  # a change between the first read and the watch
+        return watch
+
     def _reload_requested(self) -> None:
         """SIGHUP: keepalived's reload_check_thread (read the file again, keep what stays)."""
         if self.engine is None:
@@ -1093,8 +1233,14 @@ class CheckDaemon:
                 log.info("%s", diag.render())
             log.info("Reload failed: the configuration in use is kept")
             return
+        if self._default_factory:
+            try:
+                self.engine.factory = default_factory(result.config)
+            except ValueError as exc:
+                log.info("%s", exc)
+                log.info("Reload failed: the configuration in use is kept")
+                return
         self.config = result.config
-        self.engine.factory = default_factory(result.config) if self._default_factory else self.engine.factory
         self.engine.reload(result.config, self.now())
         self._kick()
         self._arm()

@@ -343,3 +343,46 @@ def test_sighup_reload_adds_and_removes_without_touching_what_stays(make_lab: Ca
         assert d.proc.wait(timeout=15) == 0
     finally:
         d.close()
+
+
+def test_file_check_follows_its_track_file(make_lab: Callable[..., Lab]) -> None:
+    lab = make_lab(1)
+    n1 = lab.node(1)
+    state = n1.path("rs.state")
+    with open(state, "w") as f:
+        f.write("0\n")
+    text = f"""
+global_defs {{
+    script_user root
+    enable_script_security
+}}
+track_file rs_state {{
+    file {state}
+    weight 0
+}}
+virtual_server 203.0.113.10 80 {{
+    protocol TCP
+    real_server 192.0.2.2 80 {{
+        FILE_CHECK {{
+            track_file rs_state
+        }}
+    }}
+    real_server 192.0.2.3 80 {{
+        weight 5
+    }}
+}}
+"""
+    d = Daemon(n1, text)
+    try:
+        d.wait_dests({"192.0.2.2:80", "192.0.2.3:80"}, timeout=10)
+        with open(state, "w") as f:
+            f.write("1\n")
+        d.wait_dests({"192.0.2.3:80"}, timeout=5)
+        assert "([192.0.2.2]:tcp:80): tracked file rs_state now FAULT state" in d.proc.output()
+        with open(state, "w") as f:
+            f.write("0\n")
+        d.wait_dests({"192.0.2.2:80", "192.0.2.3:80"}, timeout=5)
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=15) == 0
+    finally:
+        d.close()

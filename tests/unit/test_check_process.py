@@ -535,3 +535,89 @@ virtual_server 192.0.2.11 443 {
     assert set(h.backend.table.services) == {ServiceKey(AF_INET, IPPROTO_TCP, IPv4Address("192.0.2.12"), 80)}
     assert "Removing Virtual Server [192.0.2.10]:tcp:80" in caplog.messages
     assert "Removing Virtual Server [192.0.2.11]:tcp:443" in caplog.messages
+
+
+def test_file_check_weights_and_fault(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    state = tmp_path / "rs1"
+    state.write_text("0\n")
+    text = f"""
+track_file rs1_file {{
+    file {state}
+    weight 0
+}}
+virtual_server 192.0.2.10 80 {{
+    protocol TCP
+    real_server 198.51.100.1 8080 {{
+        weight 10
+        FILE_CHECK {{
+            track_file rs1_file
+        }}
+    }}
+    real_server 198.51.100.2 8080 {{
+        weight 10
+        FILE_CHECK {{
+            track_file rs1_file
+            weight 2
+        }}
+    }}
+}}
+"""
+    h = Harness(text)
+    with caplog.at_level(logging.INFO):
+        h.start()
+    assert not any("Activating healthchecker" in m for m in caplog.messages)
+    assert h.dests() == {"198.51.100.1": 10, "198.51.100.2": 10}
+    # weight 0: a non-zero value is a fault; weight 2: the value times 2 moves the weight
+    state.write_text("3\n")
+    with caplog.at_level(logging.INFO):
+        h.engine.files_changed(detail=True)
+    h.engine.sync()
+    assert h.dests() == {"198.51.100.2": 16}
+    assert "([198.51.100.1]:tcp:8080): tracked file rs1_file now FAULT state" in caplog.messages
+    assert (
+        "Changing weight from 10 to 16 for active service [198.51.100.2]:tcp:8080 of VS [192.0.2.10]:tcp:80"
+        in (caplog.messages)
+    )
+    assert ("fifo", "RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 DOWN\n") in h.notes.events
+    state.write_text("0\n")
+    h.engine.files_changed()
+    h.engine.sync()
+    assert h.dests() == {"198.51.100.1": 10, "198.51.100.2": 10}
+    # a fault at start: never added
+    state.write_text("1\n")
+    again = Harness(text)
+    again.start()
+    assert again.dests() == {"198.51.100.2": 12}
+
+
+def test_unloadable_ssl_files_stop_the_checker_process(caplog: pytest.LogCaptureFixture) -> None:
+    """keepalived: init_ssl_ctx fails -> "SSL error : Cant load ..." and the FATAL exit."""
+    text = """
+SSL {
+    certificate /nonexistent/cert.pem
+}
+virtual_server 192.0.2.10 443 {
+    protocol TCP
+    real_server 198.51.100.1 443 {
+        SSL_GET {
+            url {
+                path /
+            }
+        }
+    }
+}
+"""
+    cfg = config(text)
+
+    class Opts:
+        dont_release_ipvs = False
+        umask = None
+        ready_fd = None
+
+    async def main() -> int:
+        daemon = CheckDaemon(cfg, Opts(), asyncio.get_running_loop(), backend=MemoryIpvs, notes=Recorder())
+        return await daemon.run()
+
+    with caplog.at_level(logging.INFO):
+        assert asyncio.run(main()) == 1
+    assert "SSL error : Cant load certificate file..." in caplog.messages

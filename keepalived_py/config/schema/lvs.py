@@ -324,7 +324,7 @@ def _ssl_file(name: str, key: str, what: str) -> Keyword:
             ctx.report(Severity.GENERAL_ERROR, f"SSL {what} already specified - replacing")
         d[key] = words[1]
 
-    return Keyword(name, handler, status="parsed")
+    return Keyword(name, handler, status="supported")
 
 
 def _ssl_table() -> Table:
@@ -828,8 +828,23 @@ def _rs_table() -> Table:
             _kw("snmp_name", rs, _snmp_name("real server"), status="not yet", note="SNMP is not implemented"),
         ],
     )
-    table.extend(checkers.checker_keywords())
+    table.extend(_running(kw) for kw in checkers.checker_keywords())
     return table
+
+
+# checkers the checker process does not run (BFD_CHECK needs the BFD process)
+_NOT_RUN = frozenset({"BFD_CHECK"})
+
+
+def _running(kw: Keyword) -> Keyword:
+    """A checker block and its keywords as the checker process runs them (runtime/check_process.py
+    with runtime/checkers.py): supported, unless marked otherwise or not run at all."""
+    if kw.name in _NOT_RUN or kw.status == "not yet":
+        return kw
+    sub = None
+    if kw.sub is not None:
+        sub = Table(kw.sub.name, (_running(k) for k in kw.sub))
+    return dataclasses.replace(kw, sub=sub, status="supported")
 
 
 def _vs_table() -> Table:
@@ -928,7 +943,14 @@ def _vs_table() -> Table:
 @cache
 def _root() -> tuple[Keyword, ...]:
     return (
-        block("SSL", _ssl_table(), _ssl_open, _ssl_close, note="TLS context of SSL_GET checkers"),
+        block(
+            "SSL",
+            _ssl_table(),
+            _ssl_open,
+            _ssl_close,
+            status="supported",
+            note="TLS context of SSL_GET checkers",
+        ),
         Keyword("virtual_server_group", _vsg_handler, status="supported"),
         block("virtual_server", _vs_table(), _vs_open, _vs_close, status="supported"),
     )
