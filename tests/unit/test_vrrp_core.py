@@ -407,7 +407,10 @@ def test_master_lower_prio_no_advert() -> None:
 def test_master_priority_zero_sends_advert() -> None:
     core = master()
     core.receive(adv(0), src=LOW, ttl=255, now=T0 + 4)
-    assert core.drain() == [SendAdvert(adv(100)), Log("(VI_1) Master received priority 0 message", detail=True)]
+    assert core.drain() == [
+        SendAdvert(adv(100)),
+        Log("(VI_1) Master received priority 0 message", detail=True),
+    ]
     assert core.get_timer() == T0 + 5 and core.state is State.MASTER
 
 
