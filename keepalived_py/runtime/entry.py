@@ -25,14 +25,22 @@ def _open_test_log(opts: RuntimeOptions) -> TextIO:
 
 def run(opts: RuntimeOptions) -> int:
     """Run keepalived-py; returns the process exit status."""
+    if opts.config_test:
+        return _run(opts)
+    from keepalived_py.runtime import startup_signals
+
+    # held until the handlers exist: a signal during the start is answered, not fatal
+    previous = startup_signals.hold()
+    try:
+        return _run(opts)
+    finally:
+        startup_signals.restore(previous)
+
+
+def _run(opts: RuntimeOptions) -> int:
     from keepalived_py.adapters.host import SystemHost
     from keepalived_py.config.loader import LoadOptions, load
 
-    if not opts.config_test:
-        from keepalived_py.runtime import startup_signals
-
-        # held until the handlers exist: a signal during the start is answered, not fatal
-        startup_signals.hold()
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")

@@ -26,9 +26,18 @@ CONTROL: frozenset[int] = frozenset(
 DAEMON_SIGNALS: frozenset[int] = STOPPING | CONTROL
 
 
-def hold(signals: frozenset[int] = DAEMON_SIGNALS) -> None:
-    """Block ``signals`` in this thread (and in what it forks or starts afterwards)."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+def hold(signals: frozenset[int] = DAEMON_SIGNALS) -> set[int | signal.Signals]:
+    """Block ``signals`` in this thread (and in what it forks or starts afterwards); returns the
+    previous mask, for ``restore``."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+
+def restore(previous: set[int | signal.Signals], signals: frozenset[int] = DAEMON_SIGNALS) -> None:
+    """The mask before ``hold``, once the signals still held are discarded (they were answered,
+    or came too late to matter): unblocking them would apply their default action, death."""
+    while signal.sigtimedwait(signals, 0) is not None:
+        pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def release(signals: frozenset[int] = DAEMON_SIGNALS) -> None:

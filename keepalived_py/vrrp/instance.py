@@ -286,6 +286,11 @@ class VrrpCore:
             result, leave = self._master_rx(adv, src, ttl, multicast, t)
             if leave:
                 self._leave_master(t, adv_f=False, reason=Reason.HIGHER_PRIORITY)
+        if result is not RxResult.OK:
+            # A refused packet changes counters only.  keepalived re-arms the timer after any packet
+            # for the VRID, so a flood of invalid adverts silences its master and holds its backups
+            # (measured: 2 adverts in 4 s); tests/netns/test_hostile_input.py.
+            return result
         if self.state is not State.MASTER or not self.params.lower_prio_no_advert:
             self._init_sands(t)
         return result

@@ -414,11 +414,26 @@ def test_master_priority_zero_sends_advert() -> None:
     assert core.get_timer() == T0 + 5 and core.state is State.MASTER
 
 
-def test_master_any_packet_restarts_advert_timer() -> None:
-    # keepalived re-arms the master's timer after every packet read, even a refused one
+def test_master_refused_packet_leaves_advert_timer() -> None:
+    # keepalived re-arms the master's timer after every packet read, even a refused one, so a
+    # flood of invalid adverts silences it; ours re-arms only for a valid advert
     core = master()
+    before = core.get_timer()
     core.receive(adv(50, adver_int=2), src=LOW, ttl=255, now=T0 + 4)
-    assert core.get_timer() == T0 + 5
+    assert core.get_timer() == before
+    core.receive(adv(50), src=LOW, ttl=254, now=T0 + 4.2)
+    assert core.get_timer() == before
+    core.receive(adv(50), src=LOW, ttl=255, now=T0 + 4.5)  # valid, lower priority: advert sent
+    assert core.get_timer() == T0 + 5.5
+
+
+def test_backup_refused_packet_leaves_down_timer() -> None:
+    # a flood of refused adverts cannot hold a backup once its master is gone
+    core = started()
+    before = core.get_timer()
+    for k in range(10):
+        core.receive(adv(150, type=2), src=HIGH, ttl=255, now=T0 + 1 + k / 10)
+    assert core.get_timer() == before
 
 
 def test_higher_prio_send_advert() -> None:
