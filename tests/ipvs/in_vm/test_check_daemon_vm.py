@@ -231,7 +231,11 @@ def test_running_process_table_equals_keepalived(name: str, adapter: IpvsAdapter
     from tests.ipvs.in_vm.test_keepalived_agreement import CONFIGS, GLOBAL, _lvs, _settled_health
 
     conf = tmp_path / f"{name}.conf"
-    conf.write_text(GLOBAL + CONFIGS[name])
+    # a loaded VM can take more than delay_loop (misc_timeout's default) to run /bin/true: with
+    # room for the scripts, neither daemon's table flaps while it is sampled
+    conf.write_text(
+        GLOBAL + CONFIGS[name].replace("misc_path /bin/", "misc_timeout 20\n            misc_path /bin/")
+    )
     want = desired_table(_lvs(conf), _settled_health(_lvs(conf)))
     log_path = tmp_path / "kpy.log"
     argv = [sys.executable, "-m", "keepalived_py", "-C", "-n", "-l", "-D", "-f", str(conf)]
