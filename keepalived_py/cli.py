@@ -276,6 +276,18 @@ def main(argv: list[str] | None = None) -> None:
 
     Set KEEPALIVED_PY_DEBUG=1 to see the traceback of an internal error.
     """
+    try:
+        _main(argv)
+    finally:
+        if argv is None:  # the program itself, not a caller in this process
+            from keepalived_py.runtime import startup_signals
+
+            # the interpreter puts the default handlers back while it finalizes: a SIGTERM then
+            # would kill the exiting daemon (status -15) instead of being ignored
+            startup_signals.hold()
+
+
+def _main(argv: list[str] | None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-T", "--genhash"):
         # keepalived -T: the rest of the command line is genhash's (it must come first)

@@ -84,6 +84,8 @@ def tmp_dir() -> str:
 
 
 DEFAULT_PID_FILE = "/run/keepalived.pid"
+# keepalived's KEEPALIVED_EXIT_CONFIG: the parent stops too ("exited with permanent error CONFIG")
+EXIT_CONFIG_ERROR = 2
 # keepalived's default_interface when global_defs does not name one
 DEFAULT_INTERFACE = "eth0"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
@@ -802,6 +804,10 @@ def run_vrrp(config: Config, opts: RuntimeOptions) -> int:
     if any(process_running(path) for path in paths):
         log.info("daemon is already running")
         return 0
+    if config.vrrp.complete_failed:
+        # keepalived's stop_vrrp(KEEPALIVED_EXIT_CONFIG): the errors were reported with the config
+        log.info("Stopped")
+        return EXIT_CONFIG_ERROR
     try:
         with pid_files(paths):
             if not supervised:

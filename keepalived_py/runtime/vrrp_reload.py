@@ -101,6 +101,8 @@ def refused(result: LoadResult) -> str | None:
         return "it cannot be loaded"
     if result.config.vrrp.missing_interfaces:
         return "interface(s) missing: " + ", ".join(result.config.vrrp.missing_interfaces)
+    if result.config.vrrp.complete_failed:
+        return "an instance lacks its VRID or interface, or VRIDs conflict"
     broken = [d for d in result.diags.items if d.severity in _BREAKING]
     if broken:
         return f"{broken[0].message} (and {len(broken) - 1} more)" if len(broken) > 1 else broken[0].message

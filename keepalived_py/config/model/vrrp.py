@@ -170,6 +170,9 @@ class VrrpSection:
     # Interfaces named in the VRRP configuration that do not exist (keepalived then refuses
     # to start the VRRP process).
     missing_interfaces: tuple[str, ...] = ()
+    # keepalived's vrrp_complete_init failed (an instance without VRID or interface, a VRID
+    # conflict ...): its VRRP process stops with KEEPALIVED_EXIT_CONFIG instead of running.
+    complete_failed: bool = False
 
 
 def _build(cls: Any, d: dict[str, Any]) -> Any:

@@ -568,6 +568,11 @@ def _unweighted(
     return tuple(out)
 
 
+def _complete_failed(vctx: ValidationContext) -> None:
+    """keepalived's vrrp_complete_init returned false: the VRRP process will not run."""
+    vctx.config = replace(vctx.config, vrrp=replace(vctx.config.vrrp, complete_failed=True))
+
+
 def validate(vctx: ValidationContext) -> None:
     """Report problems and apply keepalived's corrections to ``vctx.config``."""
     section = vctx.config.vrrp
@@ -586,15 +591,18 @@ def validate(vctx: ValidationContext) -> None:
             "Non-existent interface specified in configuration",
             hint=f"not found: {names}; add `dynamic_interfaces` to global_defs if they appear later",
         )
+        _complete_failed(vctx)
         return
     check_vrrp_scripts(vctx)
 
     for inst in section.instances:
         if inst.vrid is None:
             vctx.report(Severity.GENERAL_ERROR, f"({inst.name}) the virtual router id must be set")
+            _complete_failed(vctx)
             return
         if inst.interface is None:
             vctx.report(Severity.GENERAL_ERROR, f"({inst.name}) Unknown interface!")
+            _complete_failed(vctx)
             return
 
     groups, member_of = _sync_groups(vctx, section)
@@ -606,12 +614,14 @@ def validate(vctx: ValidationContext) -> None:
         for inst in section.instances:
             done.append(_complete_instance(vctx, inst, member_of.get(inst.name)))
     except _Stop:
+        _complete_failed(vctx)
         return
     instances = tuple(done)
     section = replace(section, instances=instances)
     vctx.config = replace(vctx.config, vrrp=section)
 
     if _check_vrid_conflicts(vctx, instances):
+        _complete_failed(vctx)
         return
 
     by_name = {i.name: i for i in instances}
