@@ -45,7 +45,7 @@ from typing import Any, Protocol
 
 from keepalived_py.check import ipvs_diff
 from keepalived_py.check.health import PoolLog, PoolState, QuorumChanged, ServerChanged, Verdict
-from keepalived_py.check.ipvs_desired import desired_table
+from keepalived_py.check.ipvs_desired import RealServerHealth, VirtualServerHealth, desired_table
 from keepalived_py.check.ipvs_model import (
     DestAttrs,
     DestKey,
@@ -60,7 +60,7 @@ from keepalived_py.check.ipvs_model import (
 )
 from keepalived_py.check.rules import AttemptOutcome
 from keepalived_py.config.model import Config
-from keepalived_py.config.model.lvs import LvsSection, RealServer, VirtualServer, trio
+from keepalived_py.config.model.lvs import LvsSection, RealServer, SockAddr, VirtualServer, trio
 from keepalived_py.config.scripts import Script
 from keepalived_py.runtime import startup_signals
 
@@ -504,6 +504,9 @@ class CheckEngine:
         # the kernel's services as we last knew them, and the keys each virtual server owns
         self.current: dict[ServiceKey, Service] = {}
         self.dirty: set[int] = set()
+        # per dirty virtual server: the real servers that changed (absent: recompute it all)
+        self.changed: dict[int, set[SockAddr]] = {}
+        self.full: set[int] = set()
         self._released: list[ipvs_diff.Op] = []
         self.ipvs_ops = 0
         self._configure(config, {})
@@ -514,6 +517,10 @@ class CheckEngine:
         self.lvs: LvsSection = config.lvs
         self.pools = [PoolState(vs) for vs in self.lvs.virtual_servers]
         self.owned: list[frozenset[ServiceKey]] = [frozenset() for _ in self.lvs.virtual_servers]
+        # the desired table of each virtual server as last sent, and whether a change of a few
+        # real servers can be applied to it alone (each real server has destinations of its own)
+        self.want: list[IpvsTable | None] = [None] * len(self.pools)
+        self.incremental = [self._separable(vs) for vs in self.lvs.virtual_servers]
         self.slots: list[Slot] = []
         for i, vs in enumerate(self.lvs.virtual_servers):
             for rs in vs.real_servers:
@@ -552,7 +559,7 @@ class CheckEngine:
                     if pool.servers[rs.address].alive:
                         self._rs_notifies(vs, rs, True, stopping=False)
             self._events(i, pool.start())
-            self.dirty.add(i)
+            self._mark(i)
         if sync:
             self.sync()
         for slot in self.slots:
@@ -618,7 +625,7 @@ class CheckEngine:
                 _migrate(old, pool, kept_reuse, vs_identity(pool.vs))
                 if pool.quorum_up or pool.vs.sorry_server is None:
                     self._events(j, pool.start())
-            self.dirty.add(j)
+            self._mark(j)
         # services of virtual servers that are gone (and that no new one wants)
         for j in range(len(self.pools)):
             self.owned[j] = self.owned[j] | self.desired_for(j).services.keys()
@@ -745,7 +752,7 @@ class CheckEngine:
                 vs.describe(),
             )
         self._events(i, pool.set_weight(rs.address, weight))
-        self.dirty.add(i)
+        self._mark(i, rs.address)
 
     def _events(self, i: int, events: Sequence[Any]) -> None:
         pool = self.pools[i]
@@ -754,10 +761,10 @@ class CheckEngine:
             if isinstance(ev, PoolLog):
                 log.info("%s", ev.message)
             elif isinstance(ev, ServerChanged):
-                self.dirty.add(i)
+                self._mark(i, ev.server)
                 self._rs_notifies(vs, pool.servers[ev.server].config, ev.alive, stopping=False)
             elif isinstance(ev, QuorumChanged):
-                self.dirty.add(i)
+                self._mark(i)
                 self._vs_notifies(vs, ev.up, init=ev.init, threshold=ev.threshold, weight_sum=ev.weight_sum)
 
     def _rs_notifies(self, vs: VirtualServer, rs: RealServer, alive: bool, *, stopping: bool) -> None:
@@ -813,17 +820,91 @@ class CheckEngine:
         lvs = dataclasses.replace(self.lvs, virtual_servers=(self.lvs.virtual_servers[i],))
         return desired_table(lvs, {0: self.pools[i].health()})
 
+    def _mark(self, i: int, server: SockAddr | None = None) -> None:
+        """Virtual server ``i`` needs its table brought up to date (for ``server`` only, if given)."""
+        self.dirty.add(i)
+        if server is None:
+            self.full.add(i)
+        else:
+            self.changed.setdefault(i, set()).add(server)
+
+    def _separable(self, vs: VirtualServer) -> bool:
+        if vs.sorry_server_duplicates_rs or not vs.real_servers:
+            return False
+        everyone = self._sub_table(vs, vs.real_servers, None)
+        return all(len(svc.dests) == len(vs.real_servers) for svc in everyone.services.values())
+
+    def _sub_table(
+        self, vs: VirtualServer, servers: Sequence[RealServer], pool: PoolState | None
+    ) -> IpvsTable:
+        """The services of ``vs`` with only ``servers`` in them: as ``pool`` has them now, or
+        (``pool`` None) all in the pool, which names every destination they can have."""
+        sub = dataclasses.replace(vs, real_servers=tuple(servers))
+        if pool is None:
+            sub = dataclasses.replace(sub, sorry_server=None)
+            health = VirtualServerHealth(True, {rs.address: RealServerHealth(True, 1) for rs in servers})
+        else:
+            states = {rs.address: pool.servers[rs.address] for rs in servers}
+            health = VirtualServerHealth(
+                pool.quorum_up, {a: RealServerHealth(st.alive, st.weight) for a, st in states.items()}
+            )
+        return desired_table(dataclasses.replace(self.lvs, virtual_servers=(sub,)), {0: health})
+
+    def _incremental_ops(self, i: int, addresses: set[SockAddr]) -> list[ipvs_diff.Op] | None:
+        """The commands for a change of ``addresses`` only (None: recompute everything)."""
+        want = self.want[i]
+        if want is None or not self.incremental[i]:
+            return None
+        vs = self.pools[i].vs
+        changed = [rs for rs in vs.real_servers if rs.address in addresses]
+        names = self._sub_table(vs, changed, None)
+        now = self._sub_table(vs, changed, self.pools[i])
+        if names.services.keys() != want.services.keys():
+            return None
+        adds: list[ipvs_diff.Op] = []
+        dels: list[ipvs_diff.Op] = []
+        services = {}
+        for key, svc in want.services.items():
+            current = self.current.get(key)
+            if current is None:
+                return None
+            mine = names.services[key].dests.keys()
+            fresh = now.services[key].dests if key in now.services else {}
+            dests = {k: v for k, v in svc.dests.items() if k not in mine}
+            for dkey in sorted(mine):
+                attrs = fresh.get(dkey)
+                have = current.dests.get(dkey)
+                if attrs is not None:
+                    dests[dkey] = attrs
+                    if have is None:
+                        adds.append(ipvs_diff.AddDest(key, dkey, attrs))
+                    elif have != attrs:
+                        adds.append(ipvs_diff.EditDest(key, dkey, attrs))
+                elif have is not None:
+                    dels.append(ipvs_diff.DelDest(key, dkey))
+            services[key] = Service(svc.attrs, dests)
+        self.want[i] = IpvsTable(services)
+        # as ipvs_diff orders them: a pool is never empty in between
+        return adds + dels
+
     def pending_ops(self) -> list[ipvs_diff.Op]:
         """The commands that bring the changed virtual servers' services to their desired state."""
         ops: list[ipvs_diff.Op] = list(self._released)
         self._released = []
         for i in sorted(self.dirty):
+            found = None if i in self.full else self._incremental_ops(i, self.changed.get(i, set()))
+            if found is not None:
+                ops += found
+                continue
             want = self.desired_for(i)
             keys = self.owned[i] | want.services.keys()
             have = IpvsTable({k: self.current[k] for k in keys if k in self.current})
             ops += ipvs_diff.diff(have, want)
             self.owned[i] = frozenset(want.services)
+            self.want[i] = want
         self.dirty.clear()
+        self.changed.clear()
+        self.full.clear()
         return ops
 
     def sync(self) -> list[ipvs_diff.Op]:
@@ -843,6 +924,8 @@ class CheckEngine:
             for line in exc.lines:
                 log.info("%s", line)
             self._read_kernel()
+            # what the kernel has is known again; what we wanted must be computed afresh
+            self.want = [None] * len(self.pools)
             return
         self.applied(ops)
 

@@ -621,3 +621,70 @@ virtual_server 192.0.2.10 443 {
     with caplog.at_level(logging.INFO):
         assert asyncio.run(main()) == 1
     assert "SSL error : Cant load certificate file..." in caplog.messages
+
+
+RANDOM_CONF = """
+virtual_server_group g {
+    192.0.2.40-41 80
+    fwmark 9
+}
+virtual_server group g {
+    lb_kind DR
+    protocol TCP
+    quorum 3
+    hysteresis 1
+    sorry_server 203.0.113.9 80
+    sorry_server_inhibit
+%(servers)s
+}
+virtual_server 192.0.2.10 80 {
+    protocol TCP
+    inhibit_on_failure
+    quorum 2
+    sorry_server 203.0.113.8 80
+%(servers)s
+}
+virtual_server 192.0.2.11 80 {
+    protocol TCP
+%(servers)s
+}
+"""
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_incremental_table_always_equals_the_full_computation(seed: int) -> None:
+    import random as rnd
+
+    from keepalived_py.check.ipvs_desired import desired_table
+
+    servers = "\n".join(
+        f"    real_server 198.51.100.{n} {8000 + n} {{\n        weight {n % 3 + 1}\n"
+        f"        TCP_CHECK {{\n            connect_timeout 1\n            retry 1\n        }}\n    }}"
+        for n in range(1, 7)
+    )
+    h = Harness(RANDOM_CONF % {"servers": servers})
+    h.start()
+    incremental = []
+    inner = h.engine._incremental_ops
+
+    def counted(i: int, addresses: Any) -> Any:
+        found = inner(i, addresses)
+        incremental.append(found is not None)
+        return found
+
+    h.engine._incremental_ops = counted  # type: ignore[method-assign]
+    r = rnd.Random(seed)
+    checkers = [slot.checker for slot in h.engine.slots]
+    for step in range(40):
+        for c in r.sample(checkers, 4):
+            assert isinstance(c, FakeChecker)
+            c.server_up = not c.server_up
+        if step % 5 == 0:
+            i = r.randrange(len(h.engine.pools))
+            rs = r.choice(h.engine.pools[i].vs.real_servers)
+            h.engine._weight(i, rs, r.randrange(0, 5))
+        h.run_until((2 + step) * S)
+        h.engine.sync()
+        want = desired_table(h.config.lvs, {i: p.health() for i, p in enumerate(h.engine.pools)})
+        assert h.backend.table == want, (seed, step)
+    assert sum(incremental) > 10
