@@ -13,7 +13,12 @@ servers.  Here it is one asyncio loop:
   the kernel's table is read and reconciled the same way (what is already right is not touched,
   services that are not ours are left alone); on SIGTERM the services we own are removed unless
   ``-I``/``--dont-release-ipvs``, with keepalived's "Shutting down service" lines and, under
-  ``omega``, its notifications.
+  ``omega``, its notifications.  When only some real servers changed, only their destinations
+  are recomputed and compared (a 1,000-server pool is not rebuilt for one verdict);
+* FILE_CHECK follows its track_file through inotify (a value moves the weight or is a fault);
+* SIGHUP reloads (keepalived's clear_diff_services: what stays keeps its state and its running
+  checkers, what goes is removed with its notifications); SIGUSR1 writes keepalived_check.data
+  (an IPVS and pool summary of keepalived-py's own, not keepalived's layout).
 
 The IPVS backend is the kernel's (adapters/ipvs.py) unless ``$KEEPALIVED_PY_IPVS`` names an
 in-memory table (``memory`` or ``memory:FILE``, FILE getting one JSON line per change): that is
