@@ -316,7 +316,7 @@ def test_sighup_reload_adds_and_removes_without_touching_what_stays(make_lab: Ca
     http_server(lab.node(3))
     full = conf(n1)
     # the first config lacks real server 192.0.2.3
-    start, rest = full.split("    real_server 192.0.2.3 80 {")
+    start, _rest = full.split("    real_server 192.0.2.3 80 {")
     first = start + "}\n"
     d = Daemon(n1, first)
     try:
