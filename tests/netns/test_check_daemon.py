@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.netns.conftest import record_time
 from tests.netns.lab import Lab, Node, Proc, wait_until
 
 pytestmark = pytest.mark.root
@@ -177,6 +178,7 @@ def test_checker_child_follows_real_servers(make_lab: Callable[..., Lab]) -> Non
         servers[2].stop()
         removed = d.wait_dests({"192.0.2.3:80"}, timeout=REMOVAL_BOUND + SLACK + 5)
         assert removed - stopped <= REMOVAL_BOUND + SLACK, (removed - stopped, REMOVAL_BOUND)
+        record_time("HTTP_GET server stopped -> out of the IPVS table", removed - stopped, REMOVAL_BOUND)
         wait_until(lambda: f"{notify} DOWN 192.0.2.2" in d.notify_log(), timeout=5, what="notify_down")
         wait_until(
             lambda: "RS [192.0.2.2]:tcp:80 [203.0.113.10]:tcp:80 DOWN" in d.fifo_lines(),
