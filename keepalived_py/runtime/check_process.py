@@ -806,8 +806,8 @@ class CheckEngine:
 
         try:
             self.current = dict(self.backend.read().services)
-        except IpvsError as exc:
-            for line in exc.lines:
+        except (IpvsError, OSError, ValueError) as exc:
+            for line in exc.lines if isinstance(exc, IpvsError) else [f"IPVS: {exc}"]:
                 log.info("%s", line)
             self.current = {}
 
@@ -925,8 +925,9 @@ class CheckEngine:
         self.ipvs_ops += len(ops)
         try:
             self.backend.apply(ops)
-        except IpvsError as exc:
-            for line in exc.lines:
+        except (IpvsError, OSError, ValueError) as exc:
+            # refusals are keepalived's lines; anything else from the socket is logged too
+            for line in exc.lines if isinstance(exc, IpvsError) else [f"IPVS: {exc}"]:
                 log.info("%s", line)
             self._read_kernel()
             # what the kernel has is known again; what we wanted must be computed afresh

@@ -688,3 +688,27 @@ def test_incremental_table_always_equals_the_full_computation(seed: int) -> None
         want = desired_table(h.config.lvs, {i: p.health() for i, p in enumerate(h.engine.pools)})
         assert h.backend.table == want, (seed, step)
     assert sum(incremental) > 10
+
+
+def test_a_broken_ipvs_socket_is_logged_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(MemoryIpvs):
+        fail = False
+
+        def apply(self, ops: Any) -> None:
+            if self.fail:
+                raise OSError(9, "Bad file descriptor")
+            super().apply(ops)
+
+    backend = Broken()
+    h = Harness(CONF % {"extra": ""}, backend=backend)
+    h.start()
+    backend.fail = True
+    h.checkers["198.51.100.2"].server_up = False
+    with caplog.at_level(logging.INFO):
+        h.run_until(5 * S)
+    assert "IPVS: [Errno 9] Bad file descriptor" in caplog.messages
+    backend.fail = False
+    h.checkers["198.51.100.2"].server_up = True
+    h.checkers["198.51.100.1"].server_up = False
+    h.run_until(9 * S)
+    assert h.dests() == {"198.51.100.2": 3}
