@@ -51,3 +51,39 @@ def length_mismatch(name: str, family: int, packet_len: int, header_len: int, vr
         return None
     how = "long" if packet_len > expect else "short"
     return f"({name}) vrrp packet too {how}, length {packet_len} and expect {expect}"
+
+
+AH_LEN = 24  # the AH header keepalived sends and expects (RFC 2402, 96-bit ICV)
+VRRP_TTL = 255
+
+
+def ah_precheck(
+    name: str,
+    *,
+    packet_len: int,
+    ip_header_len: int,
+    vrrp: bytes,
+    ttl: int,
+    unicast: bool,
+    version: int,
+) -> tuple[str, str] | None:
+    """What keepalived checks on an AH-protected advert *before* its ICV, in its order: the
+    length, the TTL (multicast), the version, the auth type field (must say AH).  Returns (counter,
+    log line) for the first failure, None when the ICV is next to be checked."""
+    if len(vrrp) < VRRP_HEADER_LEN:
+        return "packet_len_err", f"({name}) vrrp packet too short, length {packet_len} and expect more"
+    want = ip_header_len + AH_LEN + VRRP_HEADER_LEN + (AUTH_LEN if vrrp[0] >> 4 == 2 else 0) + 4 * vrrp[3]
+    if packet_len != want:
+        how = "long" if packet_len > want else "short"
+        return "packet_len_err", f"({name}) vrrp packet too {how}, length {packet_len} and expect {want}"
+    if not unicast and ttl != VRRP_TTL:
+        return "ip_ttl_err", f"({name}) invalid TTL/HL. Received {ttl} and expect {VRRP_TTL}"
+    if vrrp[0] >> 4 != version:
+        return "vers_err", f"({name}) wrong version. Received {vrrp[0] >> 4} and expect {version}"
+    if version == 2:
+        auth_type = vrrp[4]
+        if auth_type not in (0, 1, 2):
+            return "invalid_authtype", f"({name}) Invalid auth type: {auth_type}"
+        if auth_type != 2:
+            return "authtype_mismatch", f"({name}) received a {auth_type} auth, expecting 2!"
+    return None

@@ -213,7 +213,20 @@ class Listener:
         multicast = ip.dst.is_multicast
         for driver in self._drivers_for(ip.payload[packet.AH_LEN + 1], multicast):
             path = driver.path
-            if path.ah_key is None:
+            if path.ah_key is None or multicast == driver.core.params.unicast:
+                continue
+            verdict = rx_length.ah_precheck(
+                driver.name,
+                packet_len=len(item.packet),
+                ip_header_len=len(item.packet) - len(ip.payload),
+                vrrp=ip.payload[packet.AH_LEN :],
+                ttl=ip.ttl,
+                unicast=driver.core.params.unicast,
+                version=driver.core.params.version,
+            )
+            if verdict is not None:  # keepalived's checks before the ICV, in its order
+                log.info("%s", verdict[1])
+                driver.rx_error(verdict[0])
                 continue
             try:
                 ah = packet.ah_unwrap(item.packet, key=path.ah_key, unicast=path.unicast)

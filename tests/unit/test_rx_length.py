@@ -43,3 +43,19 @@ def test_never_raises(vrrp: bytes, header_len: int, family: int) -> None:
     too_short(family, packet_len, len(vrrp))
     line = length_mismatch("VI_1", family, packet_len, header_len, vrrp)
     assert line is None or line.startswith("(VI_1) vrrp packet too ")
+
+
+def test_ah_prechecks_in_keepalived_order() -> None:
+    from keepalived_py.runtime.rx_length import ah_precheck
+
+    ah_vrrp = bytes([0x21, 51, 100, 1, 2, 1, 0, 0]) + bytes(12)
+    kw = {"packet_len": 20 + 24 + 20, "ip_header_len": 20, "ttl": 255, "unicast": False, "version": 2}
+    assert ah_precheck("VI_1", vrrp=ah_vrrp, **kw) is None  # type: ignore[arg-type]
+    pass_vrrp = ah_vrrp[:4] + b"\x01" + ah_vrrp[5:]
+    assert ah_precheck("VI_1", vrrp=pass_vrrp, **kw) == (  # type: ignore[arg-type]
+        "authtype_mismatch",
+        "(VI_1) received a 1 auth, expecting 2!",
+    )
+    assert ah_precheck("VI_1", vrrp=pass_vrrp, **{**kw, "ttl": 64})[0] == "ip_ttl_err"  # type: ignore[arg-type,index]
+    assert ah_precheck("VI_1", vrrp=ah_vrrp[:4] + b"\x07" + ah_vrrp[5:], **kw)[0] == "invalid_authtype"  # type: ignore[arg-type,index]
+    assert ah_precheck("VI_1", vrrp=ah_vrrp, **{**kw, "packet_len": 70})[0] == "packet_len_err"  # type: ignore[arg-type,index]
