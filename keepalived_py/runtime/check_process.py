@@ -44,6 +44,7 @@ import resource
 import signal
 import ssl
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from ipaddress import ip_address
 from typing import Any, Protocol
@@ -508,6 +509,8 @@ class CheckEngine:
         self.heap = DueHeap()
         # the kernel's services as we last knew them, and the keys each virtual server owns
         self.current: dict[ServiceKey, Service] = {}
+        # ha_suspend: how many times each local address is configured (None: not in use)
+        self.addresses: Counter[Any] | None = None
         self.dirty: set[int] = set()
         # per dirty virtual server: the real servers that changed (absent: recompute it all)
         self.changed: dict[int, set[SockAddr]] = {}
@@ -567,17 +570,63 @@ class CheckEngine:
             self._mark(i)
         if sync:
             self.sync()
+        self._activate(now)
+
+    def _activate(self, now: int) -> None:
+        """keepalived's register_checkers_thread: each checker's first attempt is scheduled; one
+        of an ``ha_suspend`` virtual server whose address is not local starts suspended."""
         for slot in self.slots:
             vs = self.lvs.virtual_servers[slot.vs_index]
             if isinstance(slot.checker, TrackedFileChecker):
                 continue  # keepalived's FILE_CHECK has no thread to activate
             log.info(
-                "Activating healthchecker for service %s for VS %s",
+                "%sctivating healthchecker for service %s for VS %s",
+                "A" if self.enabled(slot.vs_index) else "Dea",
                 trio(slot.rs.address, vs.protocol),
                 vs.describe(),
             )
             slot.checker.start(now, self.warmup())
             self._push(slot)
+
+    def enabled(self, i: int) -> bool:
+        """Whether virtual server ``i``'s checkers run (ha_suspend: only while its address is local;
+        a group's or a fwmark's address never is, as in keepalived)."""
+        vs = self.lvs.virtual_servers[i]
+        if not vs.ha_suspend:
+            return True
+        if self.addresses is None or vs.group is not None or vs.address is None:
+            return False
+        return self.addresses[vs.address.ip] > 0
+
+    def set_addresses(self, addresses: Iterable[Any]) -> None:
+        """The local addresses at start (one entry per interface holding one)."""
+        self.addresses = Counter(addresses)
+
+    def address_changed(self, address: Any, added: bool) -> None:
+        """keepalived's update_checker_activity: an address came or went."""
+        if self.addresses is None:
+            self.addresses = Counter()
+        touched = [
+            i
+            for i, vs in enumerate(self.lvs.virtual_servers)
+            if vs.ha_suspend and vs.group is None and vs.address is not None and vs.address.ip == address
+        ]
+        before = {i: self.enabled(i) for i in touched}
+        self.addresses[address] += 1 if added else -1
+        if self.addresses[address] <= 0:
+            del self.addresses[address]
+        for i in touched:
+            if self.enabled(i) == before[i]:
+                continue
+            vs = self.lvs.virtual_servers[i]
+            for slot in self.slots:
+                if slot.vs_index == i and not isinstance(slot.checker, TrackedFileChecker):
+                    log.info(
+                        "%sing healthchecker for service %s for VS %s",
+                        "Activat" if self.enabled(i) else "Suspend",
+                        trio(slot.rs.address, vs.protocol),
+                        vs.describe(),
+                    )
 
     # -- reload ------------------------------------------------------------------------------
 
@@ -637,17 +686,7 @@ class CheckEngine:
         still = set().union(*self.owned) if self.owned else set()
         gone_keys = sorted(k for owned in old_owned for k in owned if k not in still and k in self.current)
         self._released = [ipvs_diff.DelService(k) for k in gone_keys]
-        for slot in self.slots:
-            vs = self.lvs.virtual_servers[slot.vs_index]
-            if isinstance(slot.checker, TrackedFileChecker):
-                continue  # keepalived's FILE_CHECK has no thread to activate
-            log.info(
-                "Activating healthchecker for service %s for VS %s",
-                trio(slot.rs.address, vs.protocol),
-                vs.describe(),
-            )
-            slot.checker.start(now, self.warmup())
-            self._push(slot)
+        self._activate(now)
 
     @staticmethod
     def _file_start(pool: PoolState, rs: RealServer, checker: Any) -> None:
@@ -712,9 +751,15 @@ class CheckEngine:
         """The checkers whose attempt is due at ``now`` (they leave the heap until handled)."""
         out = []
         for slot in self.heap.pop_due(now):
-            if slot.active and not slot.running:
-                slot.running = True
-                out.append(slot)
+            if not slot.active or slot.running:
+                continue
+            if not self.enabled(slot.vs_index):
+                # suspended: keepalived's checker thread reschedules itself without checking
+                slot.checker.skip(now)
+                self._push(slot)
+                continue
+            slot.running = True
+            out.append(slot)
         return out
 
     def handle(self, slot: Slot, outcome: AttemptOutcome, was_up: bool) -> None:
@@ -1244,6 +1289,13 @@ class CheckDaemon:
                 dont_release=bool(getattr(self.opts, "dont_release_ipvs", False)),
             )
             self.notes.start(getattr(self.opts, "umask", None))
+            address_watch = self._watch_addresses(engine)
+            if address_watch is not None:
+                try:
+                    engine.set_addresses(await self.loop.run_in_executor(self._ipvs, local_addresses))
+                except Exception as exc:  # pyroute2's errors are not all OSErrors
+                    log.info("Cannot read the local addresses for ha_suspend: %s", exc)
+                    engine.set_addresses(())
             await self.loop.run_in_executor(self._ipvs, engine.prepare)
             engine.start(self.now(), sync=False)
             await self._sync()
@@ -1256,6 +1308,8 @@ class CheckDaemon:
             await self.stop_event.wait()
             if watch is not None:
                 watch.close()
+            if address_watch is not None:
+                address_watch.close()
             if self._timer is not None:
                 self._timer.cancel()
             for task in list(self._tasks):
@@ -1278,6 +1332,25 @@ class CheckDaemon:
                 await self.loop.run_in_executor(self._ipvs, engine.backend.close)
             self._ipvs.shutdown(wait=True)
         return 0
+
+    def _watch_addresses(self, engine: CheckEngine) -> Any:
+        """ha_suspend: address events (subscribed before the first dump, so none is missed)."""
+        if not any(vs.ha_suspend for vs in engine.lvs.virtual_servers):
+            return None
+        from keepalived_py.adapters.netlink_events import AddressWatch
+
+        try:
+            watch = AddressWatch()
+        except OSError as exc:
+            log.info("Cannot watch addresses for ha_suspend: %s", exc)
+            return None
+
+        def changed(events: list[Any]) -> None:
+            for ev in events:
+                engine.address_changed(ev.address, ev.added)
+
+        watch.attach(self.loop, changed)
+        return watch
 
     def _watch_files(self, engine: CheckEngine) -> Any:
         """inotify on the directories of the FILE_CHECK track files (adapters/file_watch.py)."""
@@ -1364,6 +1437,18 @@ class CheckDaemon:
                 f.write("".join(line + "\n" for line in lines))
         except OSError as exc:
             log.info("Can't open %s (%d: %s)", path, exc.errno or 0, exc.strerror)
+
+
+def local_addresses() -> list[Any]:
+    """Every address of every interface (pyroute2's synchronous socket: call from a worker thread)."""
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        return [
+            ip_address(a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS"))
+            for a in ipr.get_addr()
+            if a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS")
+        ]
 
 
 def _raise_fd_limit(config: Config) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.netns.conftest import record_time
-from tests.netns.lab import Lab, Node, Proc, wait_until
+from tests.netns.lab import Lab, Node, Proc, stays_true, wait_until
 
 pytestmark = pytest.mark.root
 PY = sys.executable
@@ -384,6 +384,50 @@ virtual_server 203.0.113.10 80 {{
         with open(state, "w") as f:
             f.write("0\n")
         d.wait_dests({"192.0.2.2:80", "192.0.2.3:80"}, timeout=5)
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=15) == 0
+    finally:
+        d.close()
+
+
+def test_ha_suspend_follows_the_virtual_address(make_lab: Callable[..., Lab]) -> None:
+    """ha_suspend: the checkers run only while the virtual address is on the node (as on a VRRP
+    master): a server stopped while suspended stays in the table; once the address is added the
+    checkers run and remove it; removing the address suspends them again."""
+    lab = make_lab(2)
+    n1 = lab.node(1)
+    server = http_server(lab.node(2))
+    text = conf(n1, extra="ha_suspend").replace(
+        "    real_server 192.0.2.3 80 {", "    real_server 192.0.2.4 80 {"
+    )
+    d = Daemon(n1, text)
+    try:
+        d.wait_dests({"192.0.2.2:80", "192.0.2.4:80"}, timeout=10)
+        out = d.proc.output()
+        assert "Deactivating healthchecker for service [192.0.2.2]:tcp:80 for VS [203.0.113.10]:tcp:80" in out
+        server.stop()
+        both = {"192.0.2.2:80", "192.0.2.4:80"}
+        stays_true(lambda: d.dests() == both, duration=DELAY_LOOP + CONNECT_TIMEOUT + 1, what="suspended")
+        n1.run(["ip", "addr", "add", "203.0.113.10/32", "dev", "lo"], check=True)
+        wait_until(
+            lambda: (
+                "Activating healthchecker for service [192.0.2.2]:tcp:80 for VS [203.0.113.10]:tcp:80"
+                in d.proc.output()
+            ),
+            timeout=5,
+            what="activation",
+        )
+        # now checked: both fail (192.0.2.4 does not exist), the sorry server takes over
+        d.wait_dests({"192.0.2.1:8080"}, timeout=REMOVAL_BOUND + SLACK + 5)
+        n1.run(["ip", "addr", "del", "203.0.113.10/32", "dev", "lo"], check=True)
+        wait_until(
+            lambda: (
+                "Suspending healthchecker for service [192.0.2.2]:tcp:80 for VS [203.0.113.10]:tcp:80"
+                in d.proc.output()
+            ),
+            timeout=5,
+            what="suspension",
+        )
         d.proc.send_signal(signal.SIGTERM)
         assert d.proc.wait(timeout=15) == 0
     finally:

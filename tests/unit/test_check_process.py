@@ -712,3 +712,31 @@ def test_a_broken_ipvs_socket_is_logged_not_fatal(caplog: pytest.LogCaptureFixtu
     h.checkers["198.51.100.1"].server_up = False
     h.run_until(9 * S)
     assert h.dests() == {"198.51.100.2": 3}
+
+
+def test_ha_suspend_runs_checkers_only_while_the_address_is_local(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CONF % {"extra": "ha_suspend"})
+    h.engine.set_addresses([IPv4Address("127.0.0.1")])
+    with caplog.at_level(logging.INFO):
+        h.start()
+    assert (
+        "Deactivating healthchecker for service [198.51.100.1]:tcp:8080 for VS [192.0.2.10]:tcp:80"
+        in caplog.messages
+    )
+    h.checkers["198.51.100.1"].server_up = False
+    h.run_until(6 * S)
+    assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}  # suspended: no verdict
+    with caplog.at_level(logging.INFO):
+        h.engine.address_changed(VIP, True)
+    assert (
+        "Activating healthchecker for service [198.51.100.1]:tcp:8080 for VS [192.0.2.10]:tcp:80"
+        in caplog.messages
+    )
+    h.run_until(12 * S)
+    assert h.dests() == {"198.51.100.2": 3}
+    with caplog.at_level(logging.INFO):
+        h.engine.address_changed(VIP, False)
+    assert (
+        "Suspending healthchecker for service [198.51.100.2]:tcp:8080 for VS [192.0.2.10]:tcp:80"
+        in caplog.messages
+    )

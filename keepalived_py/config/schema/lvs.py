@@ -901,7 +901,7 @@ def _vs_table() -> Table:
             _kw("persistence_timeout", vs, _persistence_timeout),
             _kw("persistence_granularity", vs, _persistence_granularity),
             _kw("protocol", vs, _protocol),
-            _kw("ha_suspend", vs, _set_true("ha_suspend"), status="parsed", note="checkers always run"),
+            _kw("ha_suspend", vs, _set_true("ha_suspend")),
             _kw(
                 "smtp_alert", vs, _true_false("smtp_alert", "Invalid virtual_server smtp_alert parameter {}")
             ),
