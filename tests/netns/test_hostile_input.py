@@ -714,7 +714,9 @@ def test_signal_bursts_during_a_failover(make_lab: Callable[..., Lab], backup: s
     finally:
         burst.join()
     record_time(f"{backup}: takeover under a burst of 400 signals in {ended[0] - t0:.1f} s", took, down)
-    assert took <= ended[0] - t0 + down + 1.0
+    # the last reload re-arms the timer when it completes, which on a loaded machine is a moment
+    # after the last SIGHUP: 2.5 s of slack over Master_Down_Interval after the burst
+    assert took <= ended[0] - t0 + down + 2.5
     the_lab.wait_holders(VIP, lambda h: 2 in h, timeout=2, what="node 2 keeps the VIP")
     out = procs[2].output()
     # a reload of a master may say "Entering MASTER STATE" again, but keepalived-py's master never
