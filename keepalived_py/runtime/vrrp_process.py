@@ -519,7 +519,10 @@ class VrrpDaemon:
         return None
 
     def _reinstate_static(self, address: IpAddr, ifname: str) -> None:
-        """keepalived's reinstate_static_address: a static_ipaddress deleted by hand comes back."""
+        """keepalived's reinstate_static_address: a static_ipaddress deleted by hand comes back
+        (not while stopping: then we are the ones removing it)."""
+        if self.stop.is_set():
+            return
         default_if = self._static_ifname()
         for entry in self.config.static.addresses:
             dev = entry.dev or default_if
