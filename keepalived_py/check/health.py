@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from keepalived_py.check.ipvs_desired import (
     RealServerHealth,
     VirtualServerHealth,
-    live_weight,
     next_quorum_up,
 )
+from keepalived_py.check.ipvs_model import real_weight
 from keepalived_py.config.model.lvs import RealServer, SockAddr, VirtualServer, trio
 
 TIMER_HZ = 1_000_000
@@ -152,7 +152,11 @@ class PoolState:
                 checkers_run=[False] * n,
             )
             self.servers[rs.address] = server
-        self.quorum_up = live_weight(self.health(quorum_up=True)) >= vs.quorum + vs.hysteresis
+        self.quorum_up = self._live_weight() >= vs.quorum + vs.hysteresis
+
+    def _live_weight(self) -> int:
+        """ipvs_desired.live_weight without building the health snapshot (asked on every verdict)."""
+        return sum(real_weight(s.weight) for s in self.servers.values() if s.alive)
 
     def health(self, *, quorum_up: bool | None = None) -> VirtualServerHealth:
         return VirtualServerHealth(
@@ -205,7 +209,7 @@ class PoolState:
 
     def _update_quorum(self, *, init: bool) -> list[PoolEvent]:
         vs = self.vs
-        total = live_weight(self.health())
+        total = self._live_weight()
         threshold = vs.quorum + (-1 if self.quorum_up else 1) * vs.hysteresis
         up = next_quorum_up(self.quorum_up, total, vs.quorum, vs.hysteresis)
         sorry = vs.sorry_server
