@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import dataclasses
 import errno
+import functools
 import logging
 import os
 import select
@@ -93,6 +94,9 @@ class Supervisor:
     ) -> None:
         self.opts = opts
         self.config = config
+        # SIGHUP: reads the configuration again (None: keep the running one)
+        self.reread: Callable[[], Config | None] | None = None
+        self.reloading = False
         self.children = children
         self.wait_time = wait_time
         self.pending: list[int] = []
@@ -206,6 +210,28 @@ class Supervisor:
         else:
             self._spawn(child)
 
+    def _reload(self) -> None:
+        """SIGHUP: keepalived's parent reads the file too (a child respawned later starts from the
+        new configuration; a broken file is kept out, as the children keep it out), tells systemd
+        it is reloading, and passes the signal on.  "Reload complete" comes when the VRRP child
+        reports that it has handled it (at once when there is no VRRP child)."""
+        log.info("Reloading")
+        sd_notify("RELOADING=1")
+        if self.reread is not None:
+            found = self.reread()
+            if found is not None:
+                self.config = found
+        self._relay(signal.SIGHUP)
+        if any(c.pid and c.name == "VRRP" for c in self.children):
+            self.reloading = True
+        else:
+            self._reload_complete()
+
+    def _reload_complete(self) -> None:
+        self.reloading = False
+        log.info("Reload complete")
+        sd_notify("READY=1")
+
     def _relay(self, sig: int) -> None:
         if sig == signal.SIGUSR1 and self.config is not None:
             write_parent_data(self.config, self.opts.namespace)
@@ -254,6 +280,8 @@ class Supervisor:
                     self.started = True
                     log.info("Startup complete")
                     sd_notify(f"READY=1\nMAINPID={os.getpid()}")
+                elif fd == self.ready_r and data and self.reloading:
+                    self._reload_complete()
 
     def run(self) -> int:
         self._install()
@@ -270,6 +298,8 @@ class Supervisor:
                     self._reap()
                 elif sig in STOPPING:
                     self._stop()
+                elif sig == signal.SIGHUP:
+                    self._reload()
                 else:
                     self._relay(sig)
                 if self.stopping:
@@ -359,6 +389,24 @@ def checker_main(config: Config, opts: RuntimeOptions, *, with_vrrp: bool) -> Ca
     return main
 
 
+def reread_config(opts: RuntimeOptions) -> Config | None:
+    """The parent's reading at SIGHUP; None when the file is refused (runtime/vrrp_reload.py)."""
+    from keepalived_py.adapters.host import SystemHost
+    from keepalived_py.config.loader import LoadOptions, load
+    from keepalived_py.runtime.vrrp_reload import refused
+
+    try:
+        result = load(
+            opts.config_file, SystemHost(), LoadOptions(config_id=opts.config_id, all_config=opts.all_config)
+        )
+    except Exception as exc:  # a reload must never take the parent down
+        log.info("Reload: cannot read %s (%s)", opts.config_file, exc)
+        return None
+    if refused(result) is not None:
+        return None
+    return result.config
+
+
 def run_daemon(config: Config, opts: RuntimeOptions) -> int:
     """The parent: pid file, children, signals; returns the daemon's exit status."""
     from keepalived_py.runtime.namespace import syslog_ident
@@ -377,7 +425,8 @@ def run_daemon(config: Config, opts: RuntimeOptions) -> int:
             detail=opts.log_detail,
             ident=vrrp_ident,
         )
-        return run_vrrp(config, dataclasses.replace(opts, ready_fd=ready_fd))
+        # a respawned child starts from the configuration of the last good reload
+        return run_vrrp(supervisor.config or config, dataclasses.replace(opts, ready_fd=ready_fd))
 
     with_vrrp, with_checker = children_wanted(config, opts)
     children = []
@@ -389,6 +438,7 @@ def run_daemon(config: Config, opts: RuntimeOptions) -> int:
         children.append(Child("VRRP", vrrp_main))
     wait_time = config.global_defs.child_wait_time or CHILD_WAIT_SECS
     supervisor = Supervisor(opts, children, wait_time=wait_time, config=config)
+    supervisor.reread = functools.partial(reread_config, opts)
     try:
         with pid_files([main_pid]):
             code = supervisor.run()

@@ -717,6 +717,10 @@ class VrrpDaemon:
                 await vrrp_reload.reload(self)
             except Exception:
                 log.exception("Reload failed")
+            if self.opts.ready_fd is not None:
+                # the parent says "Reload complete" (and tells systemd) on this
+                with contextlib.suppress(OSError):
+                    os.write(self.opts.ready_fd, b"1")
             if not self._reload_queued or self.stop.is_set():
                 return
 

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import os
 import pickle
 import sys
 import time
@@ -219,9 +218,6 @@ async def apply(daemon: VrrpDaemon, new: Config) -> None:
     for driver in daemon.drivers:
         if driver.core.state is State.INIT and driver.name not in daemon._deferred:
             daemon.sync.start(driver, daemon._deferred)
-    if daemon.opts.ready_fd is not None:
-        with contextlib.suppress(OSError):
-            os.write(daemon.opts.ready_fd, b"1")
 
 
 def _delete(daemon: VrrpDaemon, driver: VrrpDriver) -> None:

@@ -130,7 +130,8 @@ def test_detaches_without_n(make_lab: Callable[..., Lab]) -> None:
 
 
 def test_readiness_and_stopping_reported_to_systemd(make_lab: Callable[..., Lab]) -> None:
-    """Type=notify: READY=1 with the parent's pid once the child runs, STOPPING=1 at SIGTERM."""
+    """Type=notify: READY=1 with the parent's pid once the child runs, RELOADING=1 / READY=1 around
+    a reload, STOPPING=1 at SIGTERM."""
     the_lab = make_lab(1)
     node = the_lab.node(1)
     path = os.path.join(the_lab.tmpdir, "notify.sock")
@@ -144,6 +145,11 @@ def test_readiness_and_stopping_reported_to_systemd(make_lab: Callable[..., Lab]
         assert "Startup complete" in wait_until(
             lambda: "Startup complete" in proc.output() and proc.output(), timeout=5
         )
+        # a reload: RELOADING=1, then READY=1 once the VRRP child has handled it
+        proc.send_signal(signal.SIGHUP)
+        assert sock.recv(4096).decode() == "RELOADING=1"
+        assert sock.recv(4096).decode() == "READY=1"
+        assert "Reload complete" in proc.output()
         proc.send_signal(signal.SIGTERM)
         assert sock.recv(4096).decode() == "STOPPING=1"
         assert proc.wait(timeout=15) == 0
