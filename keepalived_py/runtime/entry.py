@@ -66,14 +66,6 @@ def _run(opts: RuntimeOptions) -> int:
         sys.stderr.write(diag.render() + "\n")
     if result.fatal_exit is not None:
         return result.fatal_exit
-    if opts.dump_conf and result.config is not None:
-        from keepalived_py.config.dump import dump_text
-
-        sys.stdout.write(dump_text(result.config))
-    if opts.dump_conf:
-        # -d stays a dump-only mode until the daemon runs with it too.
-        sys.stderr.write("keepalived-py: the VRRP and checker daemons are not implemented yet\n")
-        return 1
     if result.config is None:
         return 1
 
@@ -111,6 +103,13 @@ def _run_daemon(
         ident=ident,
     )
     _log_start(log, opts)
+    if opts.dump_conf:
+        # keepalived -d: the configuration dump goes to the log at start, then the daemon runs
+        from keepalived_py.adapters.host import SystemHost
+        from keepalived_py.config.dump import dump_lines
+
+        for line in dump_lines(config, SystemHost()):
+            log.info("%s", line)
     if opts.namespace and gd.net_namespace:
         log.info(
             "Overriding config net_namespace '%s' with command line namespace '%s'",

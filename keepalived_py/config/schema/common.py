@@ -8,7 +8,7 @@ each, with keepalived's messages.  Anything irregular gets a hand-written handle
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from keepalived_py.config.dispatch import (
@@ -260,3 +260,15 @@ def supported(kw: Keyword, note: str | None = None) -> Keyword:
     return Keyword(
         kw.name, kw.handler, kw.sub, kw.close, "supported", kw.note if note is None else note, kw.area
     )
+
+
+def mark_supported(table: Table, names: Iterable[str], note: str | None = None) -> Table:
+    """Mark the keywords ``names`` of ``table`` as working at run time (in place; returns it).
+
+    For tables whose keywords were written before the run-time behaviour existed: the status is
+    what docs/compatibility.md reports, so it follows the behaviour, not the table's history."""
+    for name in names:
+        found = table.get(name)
+        if found is not None and found.status != "supported":
+            table.add(supported(found, note))
+    return table

@@ -29,7 +29,7 @@ from keepalived_py.config.model.global_defs import (
     ScriptRun,
     SmtpServer,
 )
-from keepalived_py.config.schema.common import area, supported
+from keepalived_py.config.schema.common import area, mark_supported, supported
 from keepalived_py.config.scripts import parse_script
 from keepalived_py.config.validate.global_defs import (
     default_script_user,
@@ -1269,11 +1269,34 @@ def root_keywords() -> list[Keyword]:
     """The top-level keywords this area owns."""
     return [
         flag_kw("linkbeat_use_polling", "linkbeat_use_polling"),
-        kw("net_namespace", _net_namespace),
+        kw("net_namespace", _net_namespace, status="supported", note="setns before the children start"),
         kw("net_namespace_ipvs", _net_namespace_ipvs),
         flag_kw("namespace_with_ipsets", "namespace_with_ipsets"),
-        flag_kw("use_pid_dir", "use_pid_dir"),
-        kw("instance", _instance),
-        kw("child_wait_time", _child_wait_time),
-        Keyword("global_defs", _open_global_defs, sub=global_defs_table(), status="parsed"),
+        supported(flag_kw("use_pid_dir", "use_pid_dir")),
+        kw("instance", _instance, status="supported", note="pid file, dump file and syslog names"),
+        kw("child_wait_time", _child_wait_time, status="supported"),
+        Keyword(
+            "global_defs",
+            _open_global_defs,
+            sub=mark_supported(global_defs_table(), GLOBAL_SUPPORTED),
+            status="supported",
+        ),
     ]
+
+
+# global_defs keywords whose effect the running daemon has (the others are marked in their entries)
+GLOBAL_SUPPORTED = (
+    "router_id",
+    "default_interface",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
+    "vrrp_version",
+    "vrrp_down_timer_adverts",
+    "vrrp_lower_prio_no_advert",
+    "vrrp_higher_prio_send_advert",
+    "vrrp_startup_delay",
+    "enable_script_security",
+    "umask",
+    "vmac_prefix",
+    "vmac_addr_prefix",
+)

@@ -32,7 +32,7 @@ def _static_block(name: str, key: str, reader: Any, note: str) -> Keyword:
         if item is not None:
             _static(ctx).setdefault(key, []).append(item)
 
-    kw = value_block(name, line, status="parsed", note=note)
+    kw = value_block(name, line, status="supported", note=note)
     inner = kw.handler
     assert inner is not None
 
@@ -224,9 +224,14 @@ def root_keywords() -> list[Keyword]:
             close=_track_group_close,
             note="static addresses/routes/rules follow the named instances",
         ),
-        _static_block("static_ipaddress", "addresses", parse_ip_address, "installed at start-up"),
-        _static_block("static_routes", "routes", parse_route, "installed at start-up"),
-        _static_block("static_rules", "rules", parse_rule, "installed at start-up"),
+        _static_block(
+            "static_ipaddress",
+            "addresses",
+            parse_ip_address,
+            "set at start-up, removed at stop, put back if deleted",
+        ),
+        _static_block("static_routes", "routes", parse_route, "set at start-up, removed at stop"),
+        _static_block("static_rules", "rules", parse_rule, "set at start-up, removed at stop"),
         Keyword("garp_group", _garp_open, sub=GARP_GROUP, close=_garp_close, status="supported"),
         value_block("linkbeat_interfaces", _linkbeat_line, note="interface [MII|ETHTOOL|IOCTL] per line"),
         value_block(

@@ -7,7 +7,7 @@ from typing import Any
 from keepalived_py.config.dispatch import Keyword, ParseContext, Table
 from keepalived_py.config.errors import Severity
 from keepalived_py.config.model.trackers import UINT_MAX, TrackFile, TrackProcess, VrrpScript
-from keepalived_py.config.schema.common import append, draft
+from keepalived_py.config.schema.common import append, draft, mark_supported
 from keepalived_py.config.scripts import parse_script
 from keepalived_py.config.values import INT_MAX, INT_MIN, TIMER_HZ, read_decimal, read_int, read_unsigned
 
@@ -369,16 +369,34 @@ TRACK_PROCESS = Table(
 )
 
 
+_SCRIPT_SUPPORTED = ("script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail")
+
+
 def root_keywords() -> list[Keyword]:
     """The top-level keywords this area owns."""
     return [
-        Keyword("vrrp_script", _script_open, sub=VRRP_SCRIPT, close=_script_close),
-        Keyword("track_file", _file_open, sub=_track_file_table("track_file"), close=_file_close),
+        Keyword(
+            "vrrp_script",
+            _script_open,
+            sub=mark_supported(
+                VRRP_SCRIPT, ("script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail")
+            ),
+            close=_script_close,
+            status="supported",
+        ),
+        Keyword(
+            "track_file",
+            _file_open,
+            sub=mark_supported(_track_file_table("track_file"), ("file", "weight", "init_file")),
+            close=_file_close,
+            status="supported",
+        ),
         Keyword(
             "vrrp_track_file",
             _vrrp_file_open,
-            sub=_track_file_table("vrrp_track_file"),
+            sub=mark_supported(_track_file_table("vrrp_track_file"), ("file", "weight", "init_file")),
             close=_file_close,
+            status="supported",
             note="deprecated, use track_file",
         ),
         Keyword(

@@ -14,7 +14,16 @@ from typing import Any
 from keepalived_py.config.dispatch import Keyword, ParseContext, Table
 from keepalived_py.config.errors import Severity
 from keepalived_py.config.model import vrrp as model
-from keepalived_py.config.schema.common import Draft, append, area, block, draft, supported, value_block
+from keepalived_py.config.schema.common import (
+    Draft,
+    append,
+    area,
+    block,
+    draft,
+    mark_supported,
+    supported,
+    value_block,
+)
 from keepalived_py.config.schema.ipsyntax import parse_ip_address, parse_route, parse_rule
 from keepalived_py.config.scripts import parse_script
 from keepalived_py.config.values import (
@@ -1195,6 +1204,52 @@ def sync_group_table() -> Table:
 def root_keywords() -> list[Keyword]:
     """The top-level keywords this area owns."""
     return [
-        block("vrrp_instance", instance_table(), _instance_open, _instance_close),
+        block(
+            "vrrp_instance",
+            _with_runtime_status(instance_table()),
+            _instance_open,
+            _instance_close,
+            status="supported",
+        ),
         block("vrrp_sync_group", sync_group_table(), _group_open, _group_close, status="supported"),
     ]
+
+
+# vrrp_instance keywords that the VRRP daemon applies (tested in tests/netns and tests/sim)
+INSTANCE_SUPPORTED = (
+    "state",
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "version",
+    "native_ipv6",
+    "dont_track_primary",
+    "track_interface",
+    "track_script",
+    "track_file",
+    "mcast_src_ip",
+    "unicast_src_ip",
+    "mcast_dst_ip",
+    "unicast_peer",
+    "unicast_ttl",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "virtual_routes",
+    "virtual_rules",
+    "preempt",
+    "nopreempt",
+    "preempt_delay",
+    "down_timer_adverts",
+    "lower_prio_no_advert",
+    "higher_prio_send_advert",
+    "authentication",
+)
+
+
+def _with_runtime_status(table: Table) -> Table:
+    mark_supported(table, INSTANCE_SUPPORTED)
+    auth = table.get("authentication")
+    if auth is not None and auth.sub is not None:
+        mark_supported(auth.sub, ("auth_type", "auth_pass"))
+    return table
