@@ -21,6 +21,11 @@ CLI_STATUS: dict[str, tuple[str, str]] = {
     "--signum": ("supported", ""),
     "--vrrp": ("supported", "the parent runs only the VRRP child"),
     "--dont-fork": ("supported", "without it the daemon detaches (fork, setsid, chdir /)"),
+    "--release-vips": (
+        "partial",
+        "accepted; addresses are tracked through reloads, so keepalived's case (VIPs left after a reload"
+        " into BACKUP) does not arise; VIPs keepalived-py did not add are not removed",
+    ),
     "--dont-respawn": ("supported", "a dead child stops the daemon"),
     "--check": ("supported", "the parent runs only the checker child"),
     "--checkers_pid": ("supported", ""),
