@@ -167,6 +167,11 @@ class Sender:
                 time.sleep(0.001)
         self.sent[name] = self.sent.get(name, 0) + 1
 
+    @property
+    def group(self) -> str:
+        """Where the battery goes: ``spec["dst"]`` (one node, unicast) or the VRRP group."""
+        return str(self.spec.get("dst") or (MCAST6 if self.v6 else MCAST4))
+
     def frame(self, ip: bytes, dst_mac: str | None = None) -> bytes:
         return ether(
             dst_mac or self.spec["group_mac"], self.spec["src_mac"], 0x86DD if self.v6 else 0x0800, ip
@@ -182,7 +187,7 @@ class Sender:
             "vips": spec["vips"],
             "advert_int": spec["advert_int"],
             "src": spec["src"],
-            "dst": dst or (MCAST6 if self.v6 else MCAST4),
+            "dst": dst or self.group,
             "family": spec["family"],
         }
         if spec["version"] == 2:
@@ -192,7 +197,7 @@ class Sender:
         return vrrp_message(**args)
 
     def ip(self, payload: bytes, dst: str | None = None, **kw: Any) -> bytes:
-        dst = dst or (MCAST6 if self.v6 else MCAST4)
+        dst = dst or self.group
         if self.v6:
             return ipv6_packet(payload, src=self.spec["src"], dst=dst, **kw)
         return ipv4_packet(payload, src=self.spec["src"], dst=dst, **kw)
@@ -205,7 +210,7 @@ def battery_v4(s: Sender) -> Iterator[tuple[str, bytes]]:
     yield "truncated_header", s.frame(s.ip(good[:6]))
     yield "truncated_auth", s.frame(s.ip(good[:12]))
     yield "oversized", s.frame(s.ip(good + b"\0" * 20))
-    yield "ttl_64", s.frame(s.ip(good, ttl=64))
+    yield "ttl_64", s.frame(s.ip(wrong_pw, ttl=64))  # TTL comes first; not checked for unicast
     yield "version_3", s.frame(s.ip(s.message(version=3)))
     yield "invalid_authtype", s.frame(s.ip(s.message(auth_type=3)))
     yield "auth_none", s.frame(s.ip(s.message(auth_type=0, password=b"")))
@@ -224,12 +229,12 @@ def battery_v4(s: Sender) -> Iterator[tuple[str, bytes]]:
     yield "priority0_wrong_password", s.frame(s.ip(s.message(priority=0, password=b"wrong!!")))
     ip = s.ip(wrong_pw, ident=0x4242)
     head, payload = ip[:20], ip[20:]
-    first = ipv4_packet(payload[:8], src=s.spec["src"], dst=MCAST4, ident=0x4242, frag=0x2000)
-    second = ipv4_packet(payload[8:], src=s.spec["src"], dst=MCAST4, ident=0x4242, frag=1)
+    first = ipv4_packet(payload[:8], src=s.spec["src"], dst=s.group, ident=0x4242, frag=0x2000)
+    second = ipv4_packet(payload[8:], src=s.spec["src"], dst=s.group, ident=0x4242, frag=1)
     del head
     yield "fragments", s.frame(first)
     yield "fragments", s.frame(second)
-    lone = ipv4_packet(payload[:8], src=s.spec["src"], dst=MCAST4, ident=0x4343, frag=0x2000)
+    lone = ipv4_packet(payload[:8], src=s.spec["src"], dst=s.group, ident=0x4343, frag=0x2000)
     yield "lone_fragment", s.frame(lone)
     for addr, mac in s.spec.get("unicast", []):
         yield "unicast", s.frame(s.ip(s.message(dst=addr), dst=addr), mac)
