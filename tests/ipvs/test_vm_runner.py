@@ -26,7 +26,7 @@ def test_cpio_archive_lists_its_entries(tmp_path: Path) -> None:
 
 
 def test_guest_script_quotes_environment_and_cwd() -> None:
-    script = vm._script('echo "$A"', "/work/it's here", {"A": "x y'z", "BAD-NAME": "1", "B": ""})
+    script = vm._script('echo "$A"', "/srv/it's here", {"A": "x y'z", "BAD-NAME": "1", "B": ""})
     out = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "export A='x y'\"'\"'z'" in script

@@ -6,7 +6,7 @@ has every ``ip_vs*`` module; this runner boots it in QEMU (KVM when the CPU offe
 emulation otherwise) with the host's ``/`` shared read-only over virtio-9p under a tmpfs overlay,
 and runs one command there with the caller's working directory and environment.  The same
 absolute paths work inside (the virtualenv, the checkout, ``ipvsadm``, ``keepalived``); whatever
-the command writes vanishes at power-off.  See /work/shared/notes/ipvs-testing.md for the recipe
+the command writes vanishes at power-off.  See ../shared/notes/ipvs-testing.md for the recipe
 and its measurements (about 6 s from start to power-off under emulation).
 
     python -m tests.ipvs.vm 'ipvsadm -A -t 192.0.2.1:80; ipvsadm -Ln'

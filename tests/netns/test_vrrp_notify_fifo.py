@@ -3,7 +3,7 @@
 * Three-node failover (a: 150, b: 100, c: 50; SIGTERM a, then b, then c), each node with a
   ``vrrp_notify_fifo`` read by a small reader process of the test: the lines of each role are
   the same whichever daemon plays it (two runs with the daemons swapped), as in the reference
-  capture (/work/shared/reference/keepalived-2.2.7/notify_fifo.log), and the FIFO each daemon
+  capture (../shared/reference/keepalived-2.2.7/notify_fifo.log), and the FIFO each daemon
   made is gone after it stopped.
 * A sync group of two instances on two nodes (150, 100; SIGTERM the first, then the second):
   the GROUP lines and the instance lines around them, in keepalived's order, role by role.
