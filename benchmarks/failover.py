@@ -2,21 +2,39 @@
 
     sudo .venv/bin/python benchmarks/failover.py [--quick] [--reps N] [--window S]
 
-Builds the lab of tests/netns/lab.py (3 nodes on one bridge, 192.0.2.0/24, always torn down; only
-the PIDs it started are ever signalled) and, for VRRP v2 at advert_int 1 s and v3 at 0.1 s, runs
-the same scenario with keepalived on all nodes, keepalived-py on all nodes and a mix (n1 and n3
-keepalived, n2 keepalived-py).  n1 has priority 150, n2 100, n3 50; all start as BACKUP.
+Builds the lab of tests/netns/lab.py (3 nodes on one bridge, 192.0.2.0/24; only the PIDs it
+started are ever signalled) and, for VRRP v2 at advert_int 1 s and v3 at 0.1 s, runs the same
+scenario with keepalived on all nodes, keepalived-py on all nodes and a mix (n1 and n3 keepalived,
+n2 keepalived-py).  n1 has priority 150, n2 100, n3 50; all start as BACKUP.  The lab is removed
+on every exit path: failures, Ctrl-C, SIGTERM and SIGHUP (turned into KeyboardInterrupt, held back
+while a lab is being built or removed).
 
 * election: from starting the three daemons (at once) to n1 being the only VIP holder;
 * failover: SIGKILL of the master's process group at a random phase of the advert interval, to
   n2 holding the VIP (the killed node's stale VIP is deleted at once and the node is not counted
-  while dead, as a crashed machine); n1 is then restarted and preempts back.  Median and max;
-* handover: SIGTERM of the master (priority-0 advert) to n2 holding the VIP;
+  while dead, as a crashed machine); n1 is then restarted and preempts back.  Median and max of N;
+* handover: then SIGTERM of the master (priority-0 advert) to n2 holding the VIP, and n1 restarted
+  again.  Median and max of N;
 * max holders: the largest number of live nodes holding the VIP at one time, polled every 10 ms
   over netlink during the whole scenario (1 is the right answer; a preemption can show 2 for a poll);
 * preempt overlap: when n1 is back, from n1 adding the VIP to n2 deleting it (netlink notifications);
 * RSS and CPU% of n2 while it is a backup, over the measuring window, from /proc/<pid>/stat and
   /proc/<pid>/status of the daemon and all its descendants (keepalived's VRRP child does the work).
+
+The failover and handover rows above depend on the phase of the kill (a spread of one advert
+interval), so a median of a few runs is not exact enough to compare two daemons within 2 %.  The
+deterministic rows time each takeover from the wire: every advert entering the bridge is read by
+an AF_PACKET socket in the bridge's namespace with the kernel's receive timestamp (SO_TIMESTAMPNS):
+
+* failover last adv -> adv: from the killed master's last advert to n2's first advert as master:
+  n2's master-down interval (3 x advert_int + skew: 3609.4 ms for v2 priority 100 at 1 s, 360.9 ms
+  for v3 at 0.1 s) plus n2's reaction.  Both ends are kernel timestamps of the same socket: the
+  most exact figure (both daemons send the first advert before adding the VIP);
+* failover last adv -> VIP: from the same advert to n2's RTM_NEWADDR of the VIP, timed when the
+  notification reaches this program (so it includes this program's wake-up, ~0.1 ms idle);
+* handover prio 0 -> adv / -> VIP: the same from the master's priority-0 advert (SIGTERM): the skew
+  time (609.4 ms, 60.9 ms) plus the reaction;
+* each with median, max and the median's difference in % against keepalived's on the same run.
 
 Needs root and /usr/sbin/keepalived (2.2.7).  Not part of the test suite.
 """
@@ -37,9 +55,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -77,8 +96,8 @@ _NLMSG_ERROR = 2
 _NETLINK_ROUTE = 0
 
 
-def _netlink_in(ns: str, groups: int = 0) -> socket.socket:
-    """A NETLINK_ROUTE socket of namespace ``ns`` (a socket stays in the namespace it was made in)."""
+def _socket_in(ns: str, family: int, kind: int, proto: int) -> socket.socket:
+    """A socket of namespace ``ns`` (a socket stays in the namespace it was made in)."""
     libc = ctypes.CDLL(None, use_errno=True)
     own = os.open("/proc/self/ns/net", os.O_RDONLY)
     target = os.open(f"/var/run/netns/{ns}", os.O_RDONLY)
@@ -86,13 +105,19 @@ def _netlink_in(ns: str, groups: int = 0) -> socket.socket:
         if libc.setns(target, _CLONE_NEWNET) != 0:
             raise OSError(ctypes.get_errno(), f"setns {ns}")
         try:
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_ROUTE)
+            sock = socket.socket(family, kind, proto)
         finally:
             if libc.setns(own, _CLONE_NEWNET) != 0:
                 raise OSError(ctypes.get_errno(), "setns back")
     finally:
         os.close(own)
         os.close(target)
+    return sock
+
+
+def _netlink_in(ns: str, groups: int = 0) -> socket.socket:
+    """A NETLINK_ROUTE socket of namespace ``ns``, bound to the multicast ``groups``."""
+    sock = _socket_in(ns, socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_ROUTE)
     sock.bind((0, groups))
     return sock
 
@@ -172,11 +197,103 @@ class AddressEvents(threading.Thread):
         deleted = next(t for t, n, a in self.events if t >= since and n == old and not a)
         return deleted - added
 
+    def first_add(self, node: int, since: float) -> float | None:
+        """When ``node``'s first RTM_NEWADDR of the VIP after ``since`` arrived (None: not yet)."""
+        return next((t for t, n, a in self.events if t >= since and n == node and a), None)
+
     def stop(self) -> None:
         self._halt.set()
         self.join(timeout=2)
         for sock in self.socks:
             sock.close()
+
+
+# -- the adverts on the wire: kernel receive timestamps at the bridge -------------------------
+
+_ETH_P_ALL = 0x0003
+_ETH_P_IP = 0x0800
+_SO_TIMESTAMPNS = 35  # SO_TIMESTAMPNS_OLD; the control message has the same number
+_IPPROTO_VRRP = 112
+
+
+@dataclass(frozen=True)
+class Advert:
+    t: float  # kernel receive time on the bridge port, on time.monotonic()'s clock
+    node: int  # the sender, from the IPv4 source 192.0.2.<node>
+    priority: int
+
+
+def parse_advert(data: bytes, vrid: int) -> tuple[int, int] | None:
+    """(last byte of the IPv4 source, priority) of a VRRP advert of ``vrid`` in an IPv4 packet."""
+    if len(data) < 20 or data[0] >> 4 != 4 or data[9] != _IPPROTO_VRRP:
+        return None
+    ihl = (data[0] & 0x0F) * 4
+    if len(data) < ihl + 8 or data[ihl + 1] != vrid:
+        return None
+    return data[15], data[ihl + 2]
+
+
+class AdvertCapture(threading.Thread):
+    """Every VRRP advert that enters the bridge, from an AF_PACKET socket in the bridge's namespace
+    (ETH_P_ALL: it sees each frame on the sender's port p<i> before the bridge takes it; copies
+    delivered to br0 and sent out of the other ports are skipped).  The time of each advert is the
+    kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME, set when the sender's veth handed the
+    frame over), moved to time.monotonic()'s clock at the moment it is read: the interval between
+    two adverts does not depend on when this thread gets the CPU."""
+
+    def __init__(self, lab: Lab, vrid: int) -> None:
+        super().__init__(daemon=True)
+        self.vrid = vrid
+        self.sock = _socket_in(lab.bridge_ns, socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(_ETH_P_ALL))
+        self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        self.adverts: list[Advert] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        space = socket.CMSG_SPACE(16)
+        while not self._halt.is_set():
+            ready, _, _ = select.select([self.sock], [], [], 0.1)
+            if not ready:
+                continue
+            data, anc, _flags, addr = self.sock.recvmsg(2048, space)
+            real, mono = time.time(), time.monotonic()
+            ifname, proto, pkttype = addr[0], addr[1], addr[2]
+            if proto != _ETH_P_IP or pkttype == socket.PACKET_OUTGOING or not ifname.startswith("p"):
+                continue
+            found = parse_advert(data, self.vrid)
+            if found is None:
+                continue
+            stamp = real
+            for level, kind, payload in anc:
+                if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= 16:
+                    sec, nsec = struct.unpack_from("=qq", payload)
+                    stamp = sec + nsec / 1e9
+            self.adverts.append(Advert(mono - (real - stamp), found[0], found[1]))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=2)
+        self.sock.close()
+
+    def takeover(self, since: float, old: int, new: int, *, stop: bool) -> tuple[float, float] | None:
+        """(old master's advert, new master's first advert) of the takeover that began at ``since``.
+
+        ``stop=False`` (old master killed): the new master's first advert after ``since`` and the
+        old master's last advert before it.  ``stop=True`` (old master terminated): the old
+        master's first priority-0 advert after ``since`` and the new master's first advert after it.
+        """
+        ads = list(self.adverts)
+        if stop:
+            zero = next((a.t for a in ads if a.t >= since and a.node == old and a.priority == 0), None)
+            if zero is None:
+                return None
+            first = next((a.t for a in ads if a.t > zero and a.node == new), None)
+            return None if first is None else (zero, first)
+        first = next((a.t for a in ads if a.t >= since and a.node == new), None)
+        if first is None:
+            return None
+        last = max((a.t for a in ads if a.t < first and a.node == old and a.priority > 0), default=None)
+        return None if last is None else (last, first)
 
 
 class Watcher(threading.Thread):
@@ -288,11 +405,40 @@ def rss_kib(pids: list[int]) -> int:
 # -- the scenario -----------------------------------------------------------------------------
 
 
+class _Interrupts:
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (so every ``finally`` runs and the lab is
+    removed), except inside ``held()``: building or removing a lab is never cut in the middle, the
+    interrupt comes when it is done.  Python runs signal handlers in the main thread only."""
+
+    held = 0
+    pending = False
+
+    @classmethod
+    def handler(cls, signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        if cls.held:
+            cls.pending = True
+            return
+        raise KeyboardInterrupt
+
+    @classmethod
+    @contextlib.contextmanager
+    def hold(cls) -> Iterator[None]:
+        cls.held += 1
+        try:
+            yield
+        finally:
+            cls.held -= 1
+            if not cls.held and cls.pending:
+                cls.pending = False
+                raise KeyboardInterrupt
+
+
 @dataclass
 class Result:
     election: float = float("nan")
     failovers: list[float] = field(default_factory=list)
-    handover: float = float("nan")
+    handovers: list[float] = field(default_factory=list)
     max_holders: int = 0
     rss_mib: float = float("nan")
     cpu_pct: float = float("nan")
@@ -300,9 +446,17 @@ class Result:
     logs: str = ""
     multi: dict[str, int] = field(default_factory=dict)
     overlaps: list[float] = field(default_factory=list)
+    # from the old master's last (failover) or priority-0 (handover) advert on the wire to the new
+    # master's first advert on the wire, or to its VIP address notification
+    wire_failovers: list[float] = field(default_factory=list)
+    vip_failovers: list[float] = field(default_factory=list)
+    wire_handovers: list[float] = field(default_factory=list)
+    vip_handovers: list[float] = field(default_factory=list)
+    unseen: int = 0  # takeovers whose adverts or address notification were not seen
 
 
 KPY_SCRIPT = REPO / ".venv" / "bin" / "keepalived-py"
+VRID = 51  # vrrp_config()'s default
 
 
 def _start(kind: str, node: Node, priority: int, version: int, advert: str) -> Proc:
@@ -315,18 +469,43 @@ def _start(kind: str, node: Node, priority: int, version: int, advert: str) -> P
     return node.start(argv, label="keepalived-py")
 
 
+def _record(res: Result, capture: AdvertCapture, events: AddressEvents, since: float, *, stop: bool) -> None:
+    """The wire and VIP intervals of the takeover by n2 that began at ``since``."""
+    wire, vip = (res.wire_handovers, res.vip_handovers) if stop else (res.wire_failovers, res.vip_failovers)
+    deadline = time.monotonic() + 2.0
+    pair, added = None, None
+    while time.monotonic() < deadline:
+        pair = capture.takeover(since, 1, 2, stop=stop)
+        added = None if pair is None else events.first_add(2, pair[0])
+        if added is not None:
+            break
+        time.sleep(0.01)
+    if pair is not None:
+        wire.append(pair[1] - pair[0])
+    if pair is not None and added is not None:
+        vip.append(added - pair[0])
+    else:
+        res.unseen += 1
+
+
 def scenario(
     mix: tuple[str, str, str], version: int, advert: str, adv_s: float, reps: int, window: float
 ) -> Result:
     res = Result()
-    lab = Lab(3)
+    lab: Lab | None = None
     watcher: Watcher | None = None
     events: AddressEvents | None = None
+    capture: AdvertCapture | None = None
     try:
+        with _Interrupts.hold():
+            lab = Lab(3)
+            print(f"    lab {lab.id}", file=sys.stderr, flush=True)
         watcher = Watcher(lab, VIP)
         watcher.start()
         events = AddressEvents(lab, VIP)
         events.start()
+        capture = AdvertCapture(lab, VRID)
+        capture.start()
         one = frozenset({1})
         down = 3 * adv_s + adv_s  # master down interval + margin, without process start-up
         t0 = time.monotonic()
@@ -351,16 +530,8 @@ def scenario(
         if watcher.latest[1] != one:
             raise AssertionError(f"holders {sorted(watcher.latest[1])} during the window")
 
-        for _ in range(reps):
-            time.sleep(random.uniform(0, adv_s))  # random phase of the advert interval
-            watcher.phase = "SIGKILL"
-            watcher.dead.add(1)
-            procs[0].kill_group(signal.SIGKILL)
-            t = time.monotonic()
-            procs[0].wait(timeout=10)
-            _ip("-n", lab.node(1).ns, "addr", "del", f"{VIP}/24", "dev", "eth0", check=False)
-            res.failovers.append(watcher.wait_for(lambda h: 2 in h, since=t, timeout=down + 5))
-            watcher.wait_for(lambda h: 1 not in h, since=time.monotonic(), timeout=5)
+        def restart_n1() -> None:
+            assert lab is not None and watcher is not None and events is not None
             watcher.dead.discard(1)
             for name in os.listdir(lab.tmpdir):  # a rebooted machine starts with an empty /run
                 if name.startswith("n1-") and name.endswith(".pid"):
@@ -373,28 +544,47 @@ def scenario(
             with contextlib.suppress(StopIteration):
                 res.overlaps.append(events.overlap(t, new=1, old=2))
             watcher.stable(one, max(1.0, 3 * adv_s))
+            watcher.phase = "steady"
 
-        watcher.phase = "steady"
-        time.sleep(random.uniform(0, adv_s))
-        watcher.phase = "SIGTERM"
-        procs[0].send_signal(signal.SIGTERM)
-        t = time.monotonic()
-        res.handover = watcher.wait_for(lambda h: h == frozenset({2}), since=t, timeout=down + 5)
-        procs[0].wait(timeout=10)
-        watcher.stable(frozenset({2}), max(1.0, 3 * adv_s))
+        for _ in range(reps):
+            time.sleep(random.uniform(0, adv_s))  # random phase of the advert interval
+            watcher.phase = "SIGKILL"
+            watcher.dead.add(1)
+            procs[0].kill_group(signal.SIGKILL)
+            t = time.monotonic()
+            procs[0].wait(timeout=10)
+            _ip("-n", lab.node(1).ns, "addr", "del", f"{VIP}/24", "dev", "eth0", check=False)
+            res.failovers.append(watcher.wait_for(lambda h: 2 in h, since=t, timeout=down + 5))
+            watcher.wait_for(lambda h: 1 not in h, since=time.monotonic(), timeout=5)
+            _record(res, capture, events, t, stop=False)
+            restart_n1()
+
+            time.sleep(random.uniform(0, adv_s))
+            watcher.phase = "SIGTERM"
+            t = time.monotonic()
+            procs[0].send_signal(signal.SIGTERM)
+            res.handovers.append(watcher.wait_for(lambda h: h == frozenset({2}), since=t, timeout=down + 5))
+            procs[0].wait(timeout=10)
+            _record(res, capture, events, t, stop=True)
+            watcher.stable(frozenset({2}), max(1.0, 3 * adv_s))
+            restart_n1()
     except (AssertionError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
         res.error = f"{type(exc).__name__}: {exc}"
-        res.logs = lab.logs()
+        if lab is not None:
+            res.logs = lab.logs()
     finally:
-        try:
-            if events is not None:
-                events.stop()
-            if watcher is not None:
-                watcher.stop()
-                res.max_holders = watcher.max_holders
-                res.multi = dict(watcher.multi)
-        finally:
-            lab.close()
+        with _Interrupts.hold():
+            try:
+                for thread in (capture, events):
+                    if thread is not None:
+                        thread.stop()
+                if watcher is not None:
+                    watcher.stop()
+                    res.max_holders = watcher.max_holders
+                    res.multi = dict(watcher.multi)
+            finally:
+                if lab is not None:
+                    lab.close()
     return res
 
 
@@ -405,38 +595,69 @@ def _ms(x: float, digits: int = 0) -> str:
     return "-" if x != x else f"{x * 1000:.{digits}f} ms"
 
 
-def rows(res: Result) -> list[str]:
-    f = res.failovers
-    return [
-        _ms(res.election),
-        _ms(statistics.median(f)) if f else "-",
-        _ms(max(f)) if f else "-",
-        _ms(res.handover),
-        str(res.max_holders),
-        _ms(statistics.median(res.overlaps), 1) if res.overlaps else "-",
-        _ms(max(res.overlaps), 1) if res.overlaps else "-",
-        "-" if res.rss_mib != res.rss_mib else f"{res.rss_mib:.1f} MiB",
-        "-" if res.cpu_pct != res.cpu_pct else f"{res.cpu_pct:.2f} %",
-    ]
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
 
 
-LABELS = [
-    "election from start",
-    "failover SIGKILL median",
-    "failover SIGKILL max",
-    "handover SIGTERM",
-    "max VIP holders",
-    "preempt overlap median",
-    "preempt overlap max",
-    "backup RSS (n2)",
-    "backup CPU (n2)",
+def _max(xs: list[float]) -> float:
+    return max(xs) if xs else float("nan")
+
+
+def _pct(x: float, ref: float) -> str:
+    return "-" if x != x or ref != ref or ref == 0 else f"{(x - ref) / ref * 100:+.2f} %"
+
+
+WIRE = [
+    ("failover last adv -> adv", "wire_failovers"),
+    ("failover last adv -> VIP", "vip_failovers"),
+    ("handover prio 0 -> adv", "wire_handovers"),
+    ("handover prio 0 -> VIP", "vip_handovers"),
 ]
+
+
+def table(results: dict[str, Result]) -> list[tuple[str, list[str]]]:
+    """(label, one cell per mix) for every row."""
+    rs = [results[m] for m in MIXES]
+    out = [
+        ("election from start", [_ms(r.election) for r in rs]),
+        ("failover SIGKILL median", [_ms(_median(r.failovers)) for r in rs]),
+        ("failover SIGKILL max", [_ms(_max(r.failovers)) for r in rs]),
+        ("handover SIGTERM median", [_ms(_median(r.handovers)) for r in rs]),
+        ("handover SIGTERM max", [_ms(_max(r.handovers)) for r in rs]),
+        ("max VIP holders", [str(r.max_holders) for r in rs]),
+        ("preempt overlap median", [_ms(_median(r.overlaps), 1) for r in rs]),
+        ("preempt overlap max", [_ms(_max(r.overlaps), 1) for r in rs]),
+        ("backup RSS (n2)", ["-" if r.rss_mib != r.rss_mib else f"{r.rss_mib:.1f} MiB" for r in rs]),
+        ("backup CPU (n2)", ["-" if r.cpu_pct != r.cpu_pct else f"{r.cpu_pct:.2f} %" for r in rs]),
+    ]
+    for label, attr in WIRE:
+        values: list[list[float]] = [getattr(r, attr) for r in rs]
+        ref = _median(values[0])
+        out.append((f"{label} median", [_ms(_median(v), 1) for v in values]))
+        out.append((f"{label} max", [_ms(_max(v), 1) for v in values]))
+        out.append((f"{label} vs keepalived", ["", *(_pct(_median(v), ref) for v in values[1:])]))
+    return out
+
+
+def expected(version: int, adv_s: float, priority: int = PRIORITIES[1]) -> tuple[float, float]:
+    """(master down interval, skew time) of n2 in s: RFC 3768's skew is (256 - priority) / 256 s,
+    RFC 5798's (256 - priority) x advert_int / 256; keepalived's down_timer_adverts is 3."""
+    skew = (256 - priority) / 256 * (adv_s if version == 3 else 1.0)
+    return 3 * adv_s + skew, skew
+
+
+def _loadavg() -> str:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 repetitions, 5 s window")
-    ap.add_argument("--reps", type=int, help="failover repetitions (default 7, 3 with --quick)")
+    ap.add_argument("--reps", type=int, help="failover and handover repetitions (default 7, 3 with --quick)")
     ap.add_argument("--window", type=float, help="measuring window in s (default 30, 5 with --quick)")
     ap.add_argument("--logs", action="store_true", help="print the daemons' logs of a failed scenario")
     ap.add_argument("--seed", type=int, help="random seed for the kill phases")
@@ -448,31 +669,52 @@ def main(argv: list[str] | None = None) -> int:
     reps = args.reps or (3 if args.quick else 7)
     window = args.window or (5.0 if args.quick else 30.0)
     random.seed(args.seed)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _Interrupts.handler)
     print(
-        f"3 nodes (n1 150, n2 100, n3 50); {reps} failovers; {window:.0f} s window;"
-        " mixed = n1, n3 keepalived, n2 keepalived-py"
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {_loadavg()};"
+        f" 3 nodes (n1 150, n2 100, n3 50); {reps} failovers and handovers; {window:.0f} s window;"
+        " mixed = n1, n3 keepalived, n2 keepalived-py",
+        flush=True,
     )
-    for vname, (version, advert, adv_s) in VERSIONS.items():
-        results = {}
-        for mname, mix in MIXES.items():
-            print(f"  running {vname} {mname} ...", file=sys.stderr, flush=True)
-            results[mname] = scenario(mix, version, advert, adv_s, reps, window)
-        width = 24
-        print()
-        print(f"VRRP {vname}".ljust(width) + "".join(m.rjust(16) for m in MIXES))
-        table = {m: rows(r) for m, r in results.items()}
-        for i, label in enumerate(LABELS):
-            print(label.ljust(width) + "".join(table[m][i].rjust(16) for m in MIXES))
-        for m, r in results.items():
-            if r.error:
-                print(f"  {m}: {r.error}")
-                if args.logs:
-                    print(r.logs, file=sys.stderr)
-            if r.multi:
-                seen = ", ".join(f"{phase} ({n} polls)" for phase, n in r.multi.items())
-                print(f"  {m}: more than one VIP holder during {seen}")
-            if r.failovers:
-                print(f"  {m} failovers: " + " ".join(f"{x * 1000:.0f}" for x in r.failovers) + " ms")
+    try:
+        for vname, (version, advert, adv_s) in VERSIONS.items():
+            results = {}
+            for mname, mix in MIXES.items():
+                print(f"  running {vname} {mname} ...", file=sys.stderr, flush=True)
+                results[mname] = scenario(mix, version, advert, adv_s, reps, window)
+            width = 34
+            print()
+            print(f"VRRP {vname}".ljust(width) + "".join(m.rjust(16) for m in MIXES))
+            for label, cells in table(results):
+                print(label.ljust(width) + "".join(c.rjust(16) for c in cells))
+            md, skew = expected(version, adv_s)
+            print(
+                f"  expected for n2: master down {md * 1000:.1f} ms (3 x advert_int + skew),"
+                f" skew {skew * 1000:.1f} ms, each plus the daemon's reaction"
+            )
+            for m, r in results.items():
+                if r.error:
+                    print(f"  {m}: {r.error}")
+                    if args.logs:
+                        print(r.logs, file=sys.stderr)
+                if r.multi:
+                    seen = ", ".join(f"{phase} ({n} polls)" for phase, n in r.multi.items())
+                    print(f"  {m}: more than one VIP holder during {seen}")
+                if r.unseen:
+                    print(f"  {m}: {r.unseen} takeovers without their adverts or VIP notification")
+                for what, xs, digits in (
+                    ("failovers", r.failovers, 0),
+                    ("last adv -> adv", r.wire_failovers, 1),
+                    ("prio 0 -> adv", r.wire_handovers, 1),
+                ):
+                    if xs:
+                        print(f"  {m} {what}: " + " ".join(f"{x * 1000:.{digits}f}" for x in xs) + " ms")
+            print(flush=True)
+    except KeyboardInterrupt:
+        print("failover.py: interrupted (the lab was removed)", file=sys.stderr)
+        return 130
+    print(f"load average at the end {_loadavg()}")
     return 0
 
 
