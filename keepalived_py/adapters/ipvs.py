@@ -15,7 +15,9 @@ message class with the attributes typed as the kernel's ``linux/ip_vs.h`` types 
 four.  (A subclass of pyroute2's ``ipvsmsg`` would not: the parent's compiled map wins.)
 
 The connection-sync daemons (``lvs_sync_daemon``) are started, listed and stopped here too; note
-their multicast port is a host-order u16, unlike every other port of the family.
+their multicast port is a host-order u16, unlike every other port of the family.  The connection
+timeouts (``lvs_timeouts``, ``ipvsadm --set``) are read and set with IPVS_CMD_GET_CONFIG /
+IPVS_CMD_SET_CONFIG, which pyroute2 0.9's ipvs module does not offer.
 
 Calls are synchronous, a request to the local kernel takes well under a millisecond; pyroute2's
 synchronous sockets run an event loop of their own, so from asyncio code call this from a worker
@@ -55,6 +57,7 @@ from keepalived_py.check.ipvs_model import (
 CMD_NEW_SERVICE, CMD_SET_SERVICE, CMD_DEL_SERVICE, CMD_GET_SERVICE = 1, 2, 3, 4
 CMD_NEW_DEST, CMD_SET_DEST, CMD_DEL_DEST, CMD_GET_DEST = 5, 6, 7, 8
 CMD_NEW_DAEMON, CMD_DEL_DAEMON, CMD_GET_DAEMON = 9, 10, 11
+CMD_SET_CONFIG, CMD_GET_CONFIG = 12, 13
 CMD_FLUSH = 17
 STATE_MASTER, STATE_BACKUP = 1, 2
 GENL_VERSION = 1
@@ -83,6 +86,9 @@ class _IpvsMsg(genlmsg):  # type: ignore[misc]
         ("IPVS_CMD_ATTR_SERVICE", "service"),
         ("IPVS_CMD_ATTR_DEST", "dest"),
         ("IPVS_CMD_ATTR_DAEMON", "daemon"),
+        ("IPVS_CMD_ATTR_TIMEOUT_TCP", "uint32"),
+        ("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", "uint32"),
+        ("IPVS_CMD_ATTR_TIMEOUT_UDP", "uint32"),
     )
 
     class daemon(nla):  # type: ignore[misc]
@@ -459,6 +465,33 @@ class IpvsAdapter:
                 )
             )
         return out
+
+    def timeouts(self) -> tuple[int, int, int]:
+        """The connection timeouts in seconds: TCP, TCP FIN, UDP (``ipvsadm -L --timeout``)."""
+        try:
+            found = self._request(_message(CMD_GET_CONFIG, None, None), NLM_F_REQUEST)
+        except NetlinkError as exc:
+            raise IpvsError([f"IPVS: Can't read the timeouts: {os.strerror(exc.code)}"], [exc.code]) from exc
+        msg = found[0]
+        return (
+            msg.get_attr("IPVS_CMD_ATTR_TIMEOUT_TCP") or 0,
+            msg.get_attr("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN") or 0,
+            msg.get_attr("IPVS_CMD_ATTR_TIMEOUT_UDP") or 0,
+        )
+
+    def set_timeouts(self, tcp: int, tcp_fin: int, udp: int) -> None:
+        """Set the connection timeouts (seconds; 0 leaves that one as it is, as in the kernel)."""
+        self.sent["SET_TIMEOUT"] += 1
+        msg = _message(CMD_SET_CONFIG, None, None)
+        msg["attrs"] += [
+            ("IPVS_CMD_ATTR_TIMEOUT_TCP", tcp),
+            ("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", tcp_fin),
+            ("IPVS_CMD_ATTR_TIMEOUT_UDP", udp),
+        ]
+        try:
+            self._request(msg, NLM_F_REQUEST | NLM_F_ACK)
+        except NetlinkError as exc:
+            raise IpvsError([f"IPVS: Can't set the timeouts: {os.strerror(exc.code)}"], [exc.code]) from exc
 
     def start_sync_daemon(self, daemon: SyncDaemon) -> None:
         self._daemon_command(CMD_NEW_DAEMON, "STARTDAEMON", daemon)
