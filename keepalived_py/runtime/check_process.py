@@ -69,6 +69,7 @@ from keepalived_py.config.model import Config
 from keepalived_py.config.model.lvs import LvsSection, RealServer, SockAddr, VirtualServer, trio
 from keepalived_py.config.scripts import Script
 from keepalived_py.runtime import startup_signals
+from keepalived_py.runtime.pid_file import run_child
 
 log = logging.getLogger(__name__)
 
@@ -1464,38 +1465,18 @@ def _raise_fd_limit(config: Config) -> None:
 def run_checker(config: Config, opts: Any, *, run_global_fifo_script: bool = True) -> int:
     """The checker process until SIGTERM/SIGINT; returns its exit status (1: FATAL, as keepalived
     when IPVS cannot be used or the pid file cannot be written)."""
-    from keepalived_py.runtime.vrrp_process import DEFAULT_PID_FILE, pid_files, process_running
 
-    if opts.umask is not None:
-        os.umask(opts.umask)
-    supervised = opts.ready_fd is not None
-    paths = [opts.checkers_pid_file or DEFAULT_CHECKERS_PID_FILE]
-    if not supervised:
-        paths.insert(0, opts.pid_file or DEFAULT_PID_FILE)
-        if any(process_running(path) for path in paths):
-            log.info("daemon is already running")
-            return 0
-    try:
-        with pid_files(paths):
-            if not supervised:
-                log.info("Starting Healthcheck child process, pid=%d", os.getpid())
-            log.debug("Initializing ipvs")
-            _raise_fd_limit(config)
-            notes = CheckNotifier(
-                config, run_global_fifo_script=run_global_fifo_script, log_detail=bool(opts.log_detail)
-            )
-            loop = asyncio.new_event_loop()
-            try:
-                daemon = CheckDaemon(config, opts, loop, backend=open_backend, notes=notes)
-                code = loop.run_until_complete(daemon.run())
-            finally:
-                loop.close()
-            usage = os.times()
-            log.info("Stopped - used %.6f user time, %.6f system time", usage.user, usage.system)
-            return code
-    except OSError as exc:
-        if exc.filename in paths:
-            log.info("Healthcheck child process: cannot write pidfile")
-            return EXIT_FATAL
-        log.error("cannot start: %s", exc)
-        return EXIT_FATAL
+    async def main(loop: asyncio.AbstractEventLoop) -> int:
+        log.debug("Initializing ipvs")
+        _raise_fd_limit(config)
+        notes = CheckNotifier(
+            config, run_global_fifo_script=run_global_fifo_script, log_detail=bool(opts.log_detail)
+        )
+        return await CheckDaemon(config, opts, loop, backend=open_backend, notes=notes).run()
+
+    return run_child(
+        title="Healthcheck",
+        own_pid_file=opts.checkers_pid_file or DEFAULT_CHECKERS_PID_FILE,
+        opts=opts,
+        main=main,
+    )

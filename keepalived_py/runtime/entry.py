@@ -150,7 +150,7 @@ def _run_daemon(
     if not with_vrrp and not with_checker:
         log.info("No VRRP instance or virtual server configured: nothing to run")
         return 0
-    from keepalived_py.runtime.vrrp_process import process_running
+    from keepalived_py.runtime.pid_file import process_running
 
     if (
         process_running(paths.main)

@@ -34,12 +34,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from keepalived_py.runtime import logging_setup, startup_signals
-from keepalived_py.runtime.vrrp_process import (
-    DEFAULT_PID_FILE,
-    SIG_STATS_CLEAR,
-    pid_files,
-    sd_notify,
-)
+from keepalived_py.runtime.pid_file import DEFAULT_PID_FILE, pid_files
+from keepalived_py.runtime.vrrp_process import SIG_STATS_CLEAR, sd_notify
 
 if TYPE_CHECKING:
     from keepalived_py.cli import RuntimeOptions

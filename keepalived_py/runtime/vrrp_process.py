@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,6 +33,7 @@ from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime import rx_length, startup_signals, vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
+from keepalived_py.runtime.pid_file import run_child
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_firewall import attach_firewall, close_firewall
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
@@ -83,7 +83,6 @@ def tmp_dir() -> str:
     return value if value and os.path.isdir(value) else "/tmp"
 
 
-DEFAULT_PID_FILE = "/run/keepalived.pid"
 # keepalived's KEEPALIVED_EXIT_CONFIG: the parent stops too ("exited with permanent error CONFIG")
 EXIT_CONFIG_ERROR = 2
 # keepalived's default_interface when global_defs does not name one
@@ -766,81 +765,18 @@ def sd_notify(state: str) -> bool:
     return True
 
 
-def process_running(path: str) -> bool:
-    """keepalived 2.2.7's check of a pid file: a live process named in it means "running".
-
-    An unreadable number counts as running (keepalived cannot tell) and the file is removed; a
-    dead PID's file is removed as a zombie.
-    """
-    try:
-        with open(path, encoding="ascii", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return False
-    try:
-        pid = int(text.split()[0])
-    except (ValueError, IndexError):
-        log.info("Error reading pid file %s", path)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        log.info("Remove a zombie pid file %s", path)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def pid_files(paths: list[str]) -> Iterator[None]:
-    """Write our PID in each file (mode 0644); remove them at the end."""
-    written = []
-    try:
-        for path in paths:
-            fd = os.open(path, os.O_NOFOLLOW | os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(f"{os.getpid()}\n")
-            written.append(path)
-        yield
-    finally:
-        for path in written:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-
-
 def run_vrrp(config: Config, opts: RuntimeOptions) -> int:
     """Run the VRRP daemon in the foreground until SIGTERM/SIGINT; returns the exit status."""
-    if opts.umask is not None:
-        os.umask(opts.umask)
-    supervised = opts.ready_fd is not None
-    paths = [opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE]
-    if not supervised:
-        paths.insert(0, opts.pid_file or DEFAULT_PID_FILE)
-    if any(process_running(path) for path in paths):
-        log.info("daemon is already running")
-        return 0
-    if config.vrrp.complete_failed:
-        # keepalived's stop_vrrp(KEEPALIVED_EXIT_CONFIG): the errors were reported with the config
-        log.info("Stopped")
-        return EXIT_CONFIG_ERROR
-    try:
-        with pid_files(paths):
-            if not supervised:
-                log.info("Starting VRRP child process, pid=%d", os.getpid())
-            loop = asyncio.new_event_loop()
-            try:
-                daemon = VrrpDaemon(config, opts, loop)
-                code = loop.run_until_complete(daemon.run())
-            finally:
-                loop.close()
-            usage = os.times()
-            log.info("Stopped - used %.6f user time, %.6f system time", usage.user, usage.system)
-            return code
-    except OSError as exc:
-        log.error("cannot start: %s", exc)
-        return 1
+
+    async def main(loop: asyncio.AbstractEventLoop) -> int:
+        if config.vrrp.complete_failed:
+            # keepalived's stop_vrrp(KEEPALIVED_EXIT_CONFIG): the errors were reported with the config
+            return EXIT_CONFIG_ERROR
+        return await VrrpDaemon(config, opts, loop).run()
+
+    return run_child(
+        title="VRRP",
+        own_pid_file=opts.vrrp_pid_file or DEFAULT_VRRP_PID_FILE,
+        opts=opts,
+        main=main,
+    )

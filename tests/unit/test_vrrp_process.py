@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from keepalived_py.runtime.vrrp_process import pid_files, process_running, sd_notify
+from keepalived_py.runtime.pid_file import pid_files, process_running
+from keepalived_py.runtime.vrrp_process import sd_notify
 
 
 def test_sd_notify_sends_to_the_notify_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
