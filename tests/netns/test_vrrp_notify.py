@@ -6,7 +6,6 @@ for start (BACKUP), election (MASTER) and stop (STOP).
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable
 
@@ -16,6 +15,8 @@ from tests.netns.lab import Lab, Node, Proc, wait_until
 from tests.netns.vrrp_lab import (
     VIP,
     keepalived_available,
+    notify_recorder,
+    record_lines,
     start_keepalived,
     start_kpy,
     vrrp_config,
@@ -25,26 +26,9 @@ from tests.netns.vrrp_lab import (
 pytestmark = pytest.mark.root
 
 
-def _script(node: Node) -> tuple[str, str]:
-    record = node.path("notify.log")
-    path = node.path("notify.sh")
-    with open(path, "w", encoding="ascii") as f:
-        f.write(f'#!/bin/sh\necho "$*" >> {record}\n')
-    os.chmod(path, 0o755)
-    return path, record
-
-
-def _lines(record: str) -> list[str]:
-    try:
-        with open(record, encoding="ascii") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
 def _run(the_lab: Lab, start: Callable[[Node, str], Proc]) -> list[str]:
     node = the_lab.node(1)
-    script, record = _script(node)
+    script, record = notify_recorder(node)
     extra = "\n".join(
         [
             f'notify_master "{script} master"',
@@ -56,11 +40,11 @@ def _run(the_lab: Lab, start: Callable[[Node, str], Proc]) -> list[str]:
     )
     proc = start(node, write_config(node, vrrp_config(priority=150, extra=extra)))
     the_lab.wait_holders(VIP, lambda h: h == [1], timeout=10, what="master")
-    wait_until(lambda: len(_lines(record)) >= 4, timeout=5, what="four notify lines")
+    wait_until(lambda: len(record_lines(record)) >= 4, timeout=5, what="four notify lines")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
-    wait_until(lambda: len(_lines(record)) >= 6, timeout=5, what="six notify lines")
-    return _lines(record)
+    wait_until(lambda: len(record_lines(record)) >= 6, timeout=5, what="six notify lines")
+    return record_lines(record)
 
 
 def test_notify_scripts_like_keepalived(make_lab: Callable[..., Lab]) -> None:

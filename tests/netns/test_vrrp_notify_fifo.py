@@ -24,7 +24,6 @@ import os
 import pwd
 import signal
 import stat
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +32,8 @@ from tests.netns.lab import Lab, Node, Proc, wait_until
 from tests.netns.vrrp_lab import (
     VIP,
     keepalived_available,
+    record_lines,
+    start_fifo_reader,
     start_keepalived,
     start_kpy,
     vrrp_config,
@@ -44,37 +45,11 @@ pytestmark = pytest.mark.root
 Starter = Callable[[Node, str], Proc]
 VIP2 = "192.0.2.101"
 
-# Waits for the FIFO to appear, then appends each line read to the record until end of file.
-READER = r"""
-import os, sys, time
-fifo, record = sys.argv[1], sys.argv[2]
-end = time.monotonic() + 30
-while not os.path.exists(fifo):
-    if time.monotonic() > end:
-        sys.exit("no fifo")
-    time.sleep(0.01)
-with open(fifo, "rb", buffering=0) as f, open(record, "ab", buffering=0) as out:
-    for line in f:
-        out.write(line)
-"""
-
-
-def _lines(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
-
 
 def _skip_without_keepalived() -> None:
     reason = keepalived_available()
     if reason:
         pytest.skip(reason)
-
-
-def _start_reader(node: Node, fifo: str, record: str) -> Proc:
-    return node.start([sys.executable, "-c", READER, fifo, record], label="reader")
 
 
 def _failover(the_lab: Lab, starters: tuple[Starter, Starter, Starter]) -> list[list[str]]:
@@ -89,13 +64,13 @@ def _failover(the_lab: Lab, starters: tuple[Starter, Starter, Starter]) -> list[
         fifo, record = node.path("vrrp.fifo"), node.path("fifo.log")
         config = write_config(node, vrrp_config(priority=priority, global_extra=f"vrrp_notify_fifo {fifo}"))
         procs.append(start(node, config))
-        readers.append(_start_reader(node, fifo, record))
+        readers.append(start_fifo_reader(node, fifo, record))
         fifos.append(fifo)
         records.append(record)
         if index == 1:  # a is master before the others start: no election race at start
             the_lab.wait_holders(VIP, lambda h: h == [1], timeout=20, what="a master")
     for record in records:
-        wait_until(lambda r=record: _lines(r)[:1], timeout=20, what=f"first line in {record}")
+        wait_until(lambda r=record: record_lines(r)[:1], timeout=20, what=f"first line in {record}")
     for index, proc in enumerate(procs, 1):
         if index < 3:
             proc.send_signal(signal.SIGTERM)
@@ -107,7 +82,7 @@ def _failover(the_lab: Lab, starters: tuple[Starter, Starter, Starter]) -> list[
         assert reader.wait(timeout=20) == 0, reader.output()  # end of file: the daemon closed it
     for fifo in fifos:
         assert not os.path.exists(fifo)  # made by the daemon, removed at its exit
-    return [_lines(record) for record in records]
+    return [record_lines(record) for record in records]
 
 
 def test_failover_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
@@ -170,15 +145,15 @@ def _rx_lower(the_lab: Lab, start: Starter) -> tuple[list[str], list[str], str]:
         peer.run(["nft", *rule], check=True)
     start_kpy(peer, write_config(peer, vrrp_config(priority=100)))
     the_lab.wait_holders(VIP, lambda h: h == [1, 2], timeout=20, what="both masters")
-    wait_until(lambda: len(_lines(rx_record)) >= 2, timeout=20, what="two rx_lower_pri calls")
+    wait_until(lambda: len(record_lines(rx_record)) >= 2, timeout=20, what="two rx_lower_pri calls")
     wait_until(
-        lambda: _lines(reader_record).count('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150') >= 2,
+        lambda: record_lines(reader_record).count('INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150') >= 2,
         timeout=20,
         what="two MASTER_RX_LOWER_PRI lines",
     )
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0, proc.output()
-    return _lines(rx_record), _lines(reader_record), fifo
+    return record_lines(rx_record), record_lines(reader_record), fifo
 
 
 def test_master_rx_lower_pri_like_keepalived(make_lab: Callable[..., Lab]) -> None:
@@ -218,23 +193,29 @@ def _sync_failover(the_lab: Lab, starters: tuple[Starter, Starter]) -> list[list
         node = the_lab.node(index)
         fifo, record = node.path("vrrp.fifo"), node.path("fifo.log")
         procs.append(start(node, write_config(node, _sync_config(priority, fifo))))
-        readers.append(_start_reader(node, fifo, record))
+        readers.append(start_fifo_reader(node, fifo, record))
         records.append(record)
         if index == 1:
             for vip in (VIP, VIP2):
                 the_lab.wait_holders(vip, lambda h: h == [1], timeout=20, what=f"{vip} on node 1")
-            wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[0]), timeout=20, what="group master")
-    wait_until(lambda: len(_lines(records[1])) >= 3, timeout=20, what="node 2 group and instances BACKUP")
+            wait_until(
+                lambda: 'GROUP "G1" MASTER 0' in record_lines(records[0]), timeout=20, what="group master"
+            )
+    wait_until(
+        lambda: len(record_lines(records[1])) >= 3, timeout=20, what="node 2 group and instances BACKUP"
+    )
     procs[0].send_signal(signal.SIGTERM)
     assert procs[0].wait(timeout=20) == 0, procs[0].output()
     for vip in (VIP, VIP2):
         the_lab.wait_holders(vip, lambda h: h == [2], timeout=20, what=f"{vip} on node 2")
-    wait_until(lambda: 'GROUP "G1" MASTER 0' in _lines(records[1]), timeout=20, what="group master on 2")
+    wait_until(
+        lambda: 'GROUP "G1" MASTER 0' in record_lines(records[1]), timeout=20, what="group master on 2"
+    )
     procs[1].send_signal(signal.SIGTERM)
     assert procs[1].wait(timeout=20) == 0, procs[1].output()
     for reader in readers:
         assert reader.wait(timeout=20) == 0, reader.output()
-    return [_lines(record) for record in records]
+    return [record_lines(record) for record in records]
 
 
 def test_sync_group_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:
@@ -283,12 +264,12 @@ def _priority_changes(the_lab: Lab, start: Starter) -> list[list[str]]:
             "vrrp_instance", f"vrrp_track_file tf {{\n    file {track}\n    weight 1\n}}\nvrrp_instance", 1
         )
         procs.append(start(node, write_config(node, text)))
-        _start_reader(node, fifo, record)
+        start_fifo_reader(node, fifo, record)
         records.append(record)
         files.append(track)
         if index == 1:
             the_lab.wait_holders(VIP, lambda h: h == [1], timeout=20, what="node 1 master")
-    wait_until(lambda: _lines(records[1])[:1], timeout=20, what="node 2 backup")
+    wait_until(lambda: record_lines(records[1])[:1], timeout=20, what="node 2 backup")
     for path, value, record, want in (
         (files[0], "-10", records[0], 'INSTANCE "VI_1" MASTER_PRIORITY 140'),
         (files[1], "-20", records[1], 'INSTANCE "VI_1" BACKUP_PRIORITY 80'),
@@ -298,11 +279,11 @@ def _priority_changes(the_lab: Lab, start: Starter) -> list[list[str]]:
         with open(path + ".new", "w", encoding="ascii") as f:
             f.write(value + "\n")
         os.rename(path + ".new", path)
-        wait_until(lambda r=record, w=want: w in _lines(r), timeout=20, what=want)
+        wait_until(lambda r=record, w=want: w in record_lines(r), timeout=20, what=want)
     for proc in reversed(procs):  # the backup first: no takeover at the end
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0, proc.output()
-    return [_lines(record) for record in records]
+    return [record_lines(record) for record in records]
 
 
 def test_priority_change_lines_like_keepalived(make_lab: Callable[..., Lab]) -> None:

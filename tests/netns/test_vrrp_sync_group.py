@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Callable
 
 import pytest
 
 from tests.netns.lab import Lab, Node, Proc, stays_true, wait_until
-from tests.netns.vrrp_lab import keepalived_available, start_keepalived, start_kpy, write_config
+from tests.netns.vrrp_lab import (
+    flag_check_script,
+    keepalived_available,
+    notify_recorder,
+    record_lines,
+    start_fifo_reader,
+    start_keepalived,
+    start_kpy,
+    write_config,
+)
 
 pytestmark = pytest.mark.root
 
@@ -28,26 +36,6 @@ START_LIMIT = 30.0
 Start = Callable[[Node, str], Proc]
 
 
-def _record_script(node: Node) -> tuple[str, str]:
-    """A notify script appending its arguments to ``<node>/notify.log``."""
-    record = node.path("notify.log")
-    path = node.path("notify.sh")
-    with open(path, "w", encoding="ascii") as f:
-        f.write(f'#!/bin/sh\necho "$*" >> {record}\n')
-    os.chmod(path, 0o755)
-    return path, record
-
-
-def _check_script(node: Node) -> tuple[str, str]:
-    """A check failing while ``<node>/down`` exists."""
-    flag = node.path("down")
-    path = node.path("check.sh")
-    with open(path, "w", encoding="ascii") as f:
-        f.write(f"#!/bin/sh\ntest ! -e '{flag}'\n")
-    os.chmod(path, 0o755)
-    return path, flag
-
-
 def group_config(
     node: Node,
     priority: int,
@@ -57,7 +45,7 @@ def group_config(
     fifo: str | None = None,
 ) -> tuple[str, str]:
     """The node's config (path) and its notify record file."""
-    script, record = _record_script(node)
+    script, record = notify_recorder(node)
     fifo_line = f"    vrrp_notify_fifo {fifo}\n" if fifo else ""
     parts = [f"global_defs {{\n    router_id kpy_lab\n{fifo_line}}}\n"]
     if check is not None:
@@ -93,16 +81,8 @@ def group_config(
     return write_config(node, "".join(parts)), record
 
 
-def _lines(record: str) -> list[str]:
-    try:
-        with open(record, encoding="ascii") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
 def _group_lines(record: str) -> list[str]:
-    return [line for line in _lines(record) if not line.startswith("INSTANCE")]
+    return [line for line in record_lines(record) if not line.startswith("INSTANCE")]
 
 
 def wait_group_on(the_lab: Lab, index: int, what: str, *, only: bool = True, timeout: float = LIMIT) -> None:
@@ -138,7 +118,9 @@ def test_group_crash_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
     p1.kill_group(signal.SIGKILL)
     # a killed daemon leaves its addresses behind (keepalived too): n2 adds them as well
     wait_group_on(the_lab, 2, "after n1 was killed", only=False)
-    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
+    wait_until(
+        lambda: "GROUP G1 MASTER 0" in record_lines(r2), timeout=LIMIT, what="n2's group MASTER notify"
+    )
     assert "VRRP_Group(G1) Syncing instances to MASTER state" in p2.output()
     assert p2.running()
 
@@ -146,7 +128,7 @@ def test_group_crash_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
 def test_group_track_script_failure_moves_both_vips(make_lab: Callable[..., Lab]) -> None:
     the_lab = make_lab(2)
     n1, n2 = the_lab.node(1), the_lab.node(2)
-    check, flag = _check_script(n1)
+    check, flag = flag_check_script(n1)
     c1, r1 = group_config(n1, 150, check=check)
     c2, _ = group_config(n2, 100)
     p1 = start_kpy(n1, c1)
@@ -155,13 +137,13 @@ def test_group_track_script_failure_moves_both_vips(make_lab: Callable[..., Lab]
     with open(flag, "w", encoding="ascii"):
         pass
     wait_group_on(the_lab, 2, "after n1's group check failed")
-    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
+    wait_until(lambda: "GROUP G1 FAULT 0" in record_lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
     assert "VRRP_Group(G1) Syncing instances to FAULT state" in p1.output()
     os.unlink(flag)
     wait_group_on(the_lab, 1, "n1 preempts again once its check passes")
     wait_until(
         lambda: (
-            [x for x in _lines(r1) if x.startswith("GROUP")]
+            [x for x in record_lines(r1) if x.startswith("GROUP")]
             == [
                 "GROUP G1 BACKUP 0",
                 "GROUP G1 MASTER 0",
@@ -190,8 +172,8 @@ def test_one_members_link_fault_moves_both_vips(make_lab: Callable[..., Lab]) ->
     wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     n1.run(["ip", "link", "set", "trk0", "down"], check=True)
     wait_group_on(the_lab, 2, "after n1's VI_1 lost trk0")
-    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
-    assert "INSTANCE VI_2 FAULT 150" in _lines(r1)
+    wait_until(lambda: "GROUP G1 FAULT 0" in record_lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
+    assert "INSTANCE VI_2 FAULT 150" in record_lines(r1)
     n1.run(["ip", "link", "set", "trk0", "up"], check=True)
     wait_group_on(the_lab, 1, "n1 preempts again once trk0 is up")
     assert p1.running() and p2.running()
@@ -216,36 +198,23 @@ def test_group_moves_between_keepalived_py_and_keepalived(
     p1 = first(n1, c1)
     wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     p2 = second(n2, c2)
-    wait_until(lambda: "GROUP G1 BACKUP 0" in _lines(r2), timeout=LIMIT, what="n2's group BACKUP")
+    wait_until(lambda: "GROUP G1 BACKUP 0" in record_lines(r2), timeout=LIMIT, what="n2's group BACKUP")
     stays_true(lambda: the_lab.vip_holders(VIPS[1]) == [1] == the_lab.vip_holders(VIPS[0]), duration=2.0)
     p1.send_signal(signal.SIGTERM)
     assert p1.wait(timeout=10) == 0
     wait_group_on(the_lab, 2, "after n1 stopped")
-    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
+    wait_until(
+        lambda: "GROUP G1 MASTER 0" in record_lines(r2), timeout=LIMIT, what="n2's group MASTER notify"
+    )
     # n1 again: it preempts with both VIPs
     p1 = first(n1, c1)
     wait_group_on(the_lab, 1, "n1 back and preempting", timeout=START_LIMIT)
     wait_until(
-        lambda: [x for x in _lines(r2) if x.startswith("GROUP")][-1] == "GROUP G1 BACKUP 0",
+        lambda: [x for x in record_lines(r2) if x.startswith("GROUP")][-1] == "GROUP G1 BACKUP 0",
         timeout=LIMIT,
         what="n2's group BACKUP again",
     )
     assert p1.running() and p2.running()
-
-
-# Appends each line read from the FIFO (once it exists) to the record, until end of file.
-FIFO_READER = r"""
-import os, sys, time
-fifo, record = sys.argv[1], sys.argv[2]
-end = time.monotonic() + 30
-while not os.path.exists(fifo):
-    if time.monotonic() > end:
-        sys.exit("no fifo")
-    time.sleep(0.01)
-with open(fifo, "rb", buffering=0) as f, open(record, "ab", buffering=0) as out:
-    for line in f:
-        out.write(line)
-"""
 
 
 @pytest.mark.parametrize("kpy_faulting", [True, False], ids=["kpy-faults", "keepalived-faults"])
@@ -259,18 +228,20 @@ def test_member_fault_moves_the_group_between_daemons(
         pytest.skip(reason)
     the_lab = make_lab(2)
     n1, n2 = the_lab.node(1), the_lab.node(2)
-    check, flag = _check_script(n1)
+    check, flag = flag_check_script(n1)
     c1, r1 = group_config(n1, 150, check=check)
     c2, r2 = group_config(n2, 100)
     p1 = (start_kpy if kpy_faulting else start_keepalived)(n1, c1)
     wait_group_on(the_lab, 1, "priority 150 group master", timeout=START_LIMIT)
     p2 = (start_keepalived if kpy_faulting else start_kpy)(n2, c2)
-    wait_until(lambda: "GROUP G1 BACKUP 0" in _lines(r2), timeout=START_LIMIT, what="n2's group BACKUP")
+    wait_until(lambda: "GROUP G1 BACKUP 0" in record_lines(r2), timeout=START_LIMIT, what="n2's group BACKUP")
     with open(flag, "w", encoding="ascii"):
         pass
     wait_group_on(the_lab, 2, "after n1's group check failed")
-    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
-    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(r2), timeout=LIMIT, what="n2's group MASTER notify")
+    wait_until(lambda: "GROUP G1 FAULT 0" in record_lines(r1), timeout=LIMIT, what="n1's group FAULT notify")
+    wait_until(
+        lambda: "GROUP G1 MASTER 0" in record_lines(r2), timeout=LIMIT, what="n2's group MASTER notify"
+    )
     os.unlink(flag)
     wait_group_on(the_lab, 1, "n1 preempts again once its check passes")
     assert p1.running() and p2.running()
@@ -281,25 +252,27 @@ def _notify_lines(the_lab: Lab, start: Start) -> tuple[list[str], list[str]]:
 
     Returns the notify scripts' lines and the notify FIFO's lines."""
     node = the_lab.node(1)
-    check, flag = _check_script(node)
+    check, flag = flag_check_script(node)
     fifo, fifo_record = node.path("notify.fifo"), node.path("fifo.log")
-    reader = node.start([sys.executable, "-c", FIFO_READER, fifo, fifo_record], label="reader")
+    reader = start_fifo_reader(node, fifo, fifo_record)
     config, record = group_config(node, 150, check=check, fifo=fifo)
     proc = start(node, config)
     wait_group_on(the_lab, 1, "alone: group master", timeout=START_LIMIT)
-    wait_until(lambda: "GROUP G1 MASTER 0" in _lines(record), timeout=5, what="MASTER notify")
+    wait_until(lambda: "GROUP G1 MASTER 0" in record_lines(record), timeout=5, what="MASTER notify")
     with open(flag, "w", encoding="ascii"):
         pass
-    wait_until(lambda: "GROUP G1 FAULT 0" in _lines(record), timeout=LIMIT, what="FAULT notify")
+    wait_until(lambda: "GROUP G1 FAULT 0" in record_lines(record), timeout=LIMIT, what="FAULT notify")
     os.unlink(flag)
-    wait_until(lambda: _lines(record).count("GROUP G1 MASTER 0") == 2, timeout=LIMIT, what="MASTER again")
+    wait_until(
+        lambda: record_lines(record).count("GROUP G1 MASTER 0") == 2, timeout=LIMIT, what="MASTER again"
+    )
     wait_group_on(the_lab, 1, "alone: master again")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
-    wait_until(lambda: "GROUP G1 STOP 0" in _lines(record), timeout=5, what="STOP notify")
-    wait_until(lambda: _lines(record).count("stop") == 1, timeout=5, what="stop script")
+    wait_until(lambda: "GROUP G1 STOP 0" in record_lines(record), timeout=5, what="STOP notify")
+    wait_until(lambda: record_lines(record).count("stop") == 1, timeout=5, what="stop script")
     wait_until(lambda: not reader.running(), timeout=5, what="the FIFO closed by the daemon")
-    return _lines(record), _lines(fifo_record)
+    return record_lines(record), record_lines(fifo_record)
 
 
 def _events(fifo: list[str]) -> list[tuple[frozenset[str], str]]:

@@ -7,7 +7,6 @@ removes; every wait is a poll with a deadline.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from tests.netns.lab import Lab, Node, Proc, wait_until
 from tests.netns.vrrp_lab import (
     VIP,
+    flag_check_script,
     keepalived_available,
     start_keepalived,
     start_kpy,
@@ -27,16 +27,6 @@ pytestmark = pytest.mark.root
 # advert_int 1 s: a backup with priority >= 100 takes over within its master down interval (< 4 s);
 # the script runs every second and falls after 2 failures.
 LIMIT = 10.0
-
-
-def _check_script(node: Node) -> tuple[str, str]:
-    """A check that fails while ``<node dir>/down`` exists; returns (script path, flag path)."""
-    flag = node.path("down")
-    path = node.path("check.sh")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"#!/bin/sh\ntest ! -e '{flag}'\n")
-    os.chmod(path, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-    return path, flag
 
 
 def _config(node: Node, priority: int, script: str) -> str:
@@ -55,7 +45,7 @@ def _config(node: Node, priority: int, script: str) -> str:
 
 def _start(the_lab: Lab, index: int, priority: int) -> tuple[Proc, str]:
     node = the_lab.node(index)
-    script, flag = _check_script(node)
+    script, flag = flag_check_script(node)
     return start_kpy(node, write_config(node, _config(node, priority, script))), flag
 
 
@@ -94,7 +84,7 @@ def test_weight_zero_script_is_a_fault(make_lab: Callable[..., Lab]) -> None:
     """``weight 0``: a failing check puts the instance in FAULT (whatever its priority)."""
     the_lab = make_lab(2)
     n1 = the_lab.node(1)
-    script, flag1 = _check_script(n1)
+    script, flag1 = flag_check_script(n1)
     text = _config(n1, 150, script).replace("weight -60", "weight 0")
     p1 = start_kpy(n1, write_config(n1, text))
     p2, _ = _start(the_lab, 2, 100)
@@ -164,7 +154,7 @@ def test_track_script_with_keepalived_peer(make_lab: Callable[..., Lab]) -> None
     the_lab = make_lab(2)
     p1, flag1 = _start(the_lab, 1, 150)
     n2 = the_lab.node(2)
-    script2, _ = _check_script(n2)
+    script2, _ = flag_check_script(n2)
     p2 = start_keepalived(n2, write_config(n2, _config(n2, 100, script2)))
     the_lab.wait_holders(VIP, lambda h: h == [1], timeout=LIMIT, what="n1 (keepalived-py, 150) master")
     with open(flag1, "w", encoding="utf-8"):

@@ -110,3 +110,56 @@ def start_keepalived(
     if detail:
         argv.append("-D")
     return node.start(argv, env=env, label="keepalived")
+
+
+# Waits for the FIFO to appear, then appends each line read to the record until end of file.
+_FIFO_READER = r"""
+import os, sys, time
+fifo, record = sys.argv[1], sys.argv[2]
+end = time.monotonic() + 30
+while not os.path.exists(fifo):
+    if time.monotonic() > end:
+        sys.exit("no fifo")
+    time.sleep(0.01)
+with open(fifo, "rb", buffering=0) as f, open(record, "ab", buffering=0) as out:
+    for line in f:
+        out.write(line)
+"""
+
+
+def start_fifo_reader(node: Node, fifo: str, record: str) -> Proc:
+    """A reader of a notify FIFO in ``node`` that keeps every line it reads in ``record``.
+
+    It is started before the daemon, which creates the FIFO, so no line written at start-up is
+    missed; it ends when the daemon closes the FIFO."""
+    return node.start([sys.executable, "-c", _FIFO_READER, fifo, record], label="reader")
+
+
+def notify_recorder(node: Node) -> tuple[str, str]:
+    """A notify script appending its arguments, one call a line, to a record in ``node``'s
+    directory; returns (script path, record path)."""
+    record = node.path("notify.log")
+    path = node.path("notify.sh")
+    with open(path, "w", encoding="ascii") as f:
+        f.write(f'#!/bin/sh\necho "$*" >> {record}\n')
+    os.chmod(path, 0o755)
+    return path, record
+
+
+def flag_check_script(node: Node) -> tuple[str, str]:
+    """A track script that fails while ``<node dir>/down`` exists; returns (script path, flag path)."""
+    flag = node.path("down")
+    path = node.path("check.sh")
+    with open(path, "w", encoding="ascii") as f:
+        f.write(f"#!/bin/sh\ntest ! -e '{flag}'\n")
+    os.chmod(path, 0o755)
+    return path, flag
+
+
+def record_lines(path: str) -> list[str]:
+    """The lines of a record written by a notify script or a FIFO reader (none before it exists)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
