@@ -33,6 +33,7 @@ from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
 from keepalived_py.runtime import rx_length, startup_signals, vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
+from keepalived_py.runtime.lvs_globals import VrrpLvs
 from keepalived_py.runtime.pid_file import run_child
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_firewall import attach_firewall, close_firewall
@@ -85,6 +86,7 @@ def tmp_dir() -> str:
 
 # keepalived's KEEPALIVED_EXIT_CONFIG: the parent stops too ("exited with permanent error CONFIG")
 EXIT_CONFIG_ERROR = 2
+EXIT_FATAL = 1
 # keepalived's default_interface when global_defs does not name one
 DEFAULT_INTERFACE = "eth0"
 DEFAULT_VRRP_PID_FILE = "/run/vrrp.pid"
@@ -292,6 +294,8 @@ class VrrpDaemon:
         # SIGHUP (runtime/vrrp_reload.py)
         self._reloading: asyncio.Task[None] | None = None
         self._reload_queued = False
+        # lvs_sync_daemon ... inst VI: the IPVS sync daemon follows VI (runtime/lvs_globals.py)
+        self.lvs = VrrpLvs.create(config)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -424,6 +428,8 @@ class VrrpDaemon:
         inst = self._instances.get(driver.name)
         if inst is not None:
             self.notifier.instance(inst, event.kind, event.priority)
+        if self.lvs is not None:
+            self.lvs.instance_state(driver.name, event.kind)
 
     def _script_ids(self, script: VrrpScript) -> tuple[int, int] | None:
         """A vrrp_script runs as its ``user`` keyword's user (or the default script user)."""
@@ -621,6 +627,14 @@ class VrrpDaemon:
         self.loop.add_signal_handler(SIG_STATS_CLEAR, self.write_stats, True)
         startup_signals.release()  # held since the fork (runtime/startup_signals.py)
         try:
+            if self.lvs is not None:
+                log.debug("Initializing ipvs")
+                failed = self.lvs.open()
+                for line in failed:
+                    log.info("%s", line)
+                if failed:
+                    self.lvs = None
+                    return EXIT_FATAL  # keepalived: stop_vrrp(KEEPALIVED_EXIT_FATAL)
             # the notify FIFOs exist (and their scripts run) before any instance starts
             self.notifier.start(self.opts.umask)
             self.watch = LinkWatch()
@@ -630,6 +644,8 @@ class VrrpDaemon:
             self.build()
             self.release_leftovers()
             self.set_static(add=True)
+            if self.lvs is not None:
+                self.lvs.start()  # keepalived's vrrp_init_state: a backup sync daemon
             self.tracking.start()
             for driver in self.drivers:
                 tracking = self._trackings.get(driver.name)
@@ -732,6 +748,9 @@ class VrrpDaemon:
 
     def close(self) -> None:
         self.notifier.close()
+        if self.lvs is not None:
+            self.lvs.close()
+            self.lvs = None
         if self.watch is not None:
             self.watch.close()
             self.watch = None

@@ -218,6 +218,8 @@ async def apply(daemon: VrrpDaemon, new: Config) -> None:
     for driver in daemon.drivers:
         if driver.core.state is State.INIT and driver.name not in daemon._deferred:
             daemon.sync.start(driver, daemon._deferred)
+    if daemon.lvs is not None:
+        daemon.lvs.reload(new, {d.name: d.core.state is State.MASTER for d in daemon.drivers})
 
 
 def _delete(daemon: VrrpDaemon, driver: VrrpDriver) -> None:
