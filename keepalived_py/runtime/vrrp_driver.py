@@ -25,6 +25,7 @@ from keepalived_py.adapters.vrrp_socket import VrrpSocketV4, VrrpSocketV6
 from keepalived_py.config.model.ip import IpAddress, Route, Rule
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.vrrp_rx import AdvertMemo
+from keepalived_py.runtime.vrrp_timers import LoopTimers
 from keepalived_py.runtime.vrrp_tx import AdvertBytes
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.checksum_compat import SWITCH_MESSAGE, ChecksumMode, UnicastChecksum
@@ -153,8 +154,9 @@ class VrrpDriver:
         # virtual_routes / virtual_rules go with the addresses (AddAddresses says "all of them").
         self.routes = tuple(routes)
         self.rules = tuple(rules)
-        self._timer: asyncio.TimerHandle | None = None
-        self._deadline: float | None = None
+        # the core's one deadline, in the loop's shared timer queue (runtime/vrrp_timers.py)
+        self._timers = LoopTimers.for_loop(loop)
+        self._slot = self._timers.slot(self._on_timer)
         # the adverts last decoded for this instance (runtime/vrrp_rx.py)
         self._adverts = AdvertMemo(limit=4)
         self.history: list[StateChanged] = []
@@ -276,12 +278,9 @@ class VrrpDriver:
         self._cancel()
 
     def _on_timer(self) -> None:
-        armed = self._deadline
-        self._timer = None
-        self._deadline = None
         due = self.core.get_timer()
-        if due is not None and armed is not None and due > armed:
-            self._arm()  # the core's deadline moved later since this timer was set (see _arm)
+        if due is not None and due > self.loop.time():
+            self._arm()  # the core's deadline moved later without passing through _arm
             return
         prev = self.core.state
         with self._guard("timer"):
@@ -309,10 +308,7 @@ class VrrpDriver:
         self._arm()
 
     def _cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
-        self._deadline = None
+        self._timers.set(self._slot, None)
 
     def _arm(self) -> None:
         deadline = self.core.get_timer()
@@ -321,22 +317,9 @@ class VrrpDriver:
             self._failed = False
             if deadline is not None and deadline <= self.loop.time():
                 deadline = self.loop.time() + RETRY_AFTER_ERROR
-        elif (
-            deadline is not None
-            and self._timer is not None
-            and self._deadline is not None
-            and deadline > self._deadline
-        ):
-            # Later than the armed timer (a backup hearing its master, every advert): that timer
-            # re-arms for the new deadline when it fires, without calling the core; cheaper than
-            # cancelling and scheduling a handle for every advert.
-            return
-        if deadline == self._deadline and self._timer is not None:
-            return
-        self._cancel()
-        if deadline is not None:
-            self._deadline = deadline
-            self._timer = self.loop.call_at(deadline, self._on_timer)
+        # A later deadline (a backup hearing its master, every advert) is only stored: the
+        # queue refreshes its entry when that reaches the top (vrrp/timer_queue.py).
+        self._timers.set(self._slot, deadline)
 
     def _execute(self, action: Action) -> None:
         if isinstance(action, SendAdvert):
