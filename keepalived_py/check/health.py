@@ -152,7 +152,12 @@ class PoolState:
                 checkers_run=[False] * n,
             )
             self.servers[rs.address] = server
-        self.quorum_up = self._live_weight() >= vs.quorum + vs.hysteresis
+        # keepalived sets the quorum state while reading its configuration, before any real
+        # server is alive: with quorum >= 1 it starts down, and start() then gains it with the
+        # notifications of a start ("Gained quorum" logged, "Starting with quorum up" mailed)
+        self.quorum_up = vs.quorum + vs.hysteresis <= 0
+        # the sorry server is in the pool (it goes in only when the quorum is lost, or missing at start)
+        self.sorry_alive = False
 
     def _live_weight(self) -> int:
         """ipvs_desired.live_weight without building the health snapshot (asked on every verdict)."""
@@ -220,20 +225,24 @@ class PoolState:
                     f"Gained quorum {vs.quorum}+{vs.hysteresis}={threshold} <= {total} for VS {vs.describe()}"
                 )
             ]
-            if sorry is not None:
+            if sorry is not None and self.sorry_alive:
+                self.sorry_alive = False
                 verb = "Disabling" if sorry.inhibit else "Removing"
                 events.append(
                     PoolLog(f"{verb} sorry server {trio(sorry.address, vs.protocol)} from VS {vs.describe()}")
                 )
                 events.append(PoolLog(f"Adding alive servers to the pool for VS {vs.describe()}"))
             return [*events, QuorumChanged(True, init, threshold, total)]
-        if (not up and self.quorum_up) or (init and not self.quorum_up and sorry is not None):
+        if (not up and self.quorum_up) or (
+            init and not self.quorum_up and sorry is not None and not self.sorry_alive
+        ):
             self.quorum_up = False
             word = "Starting with quorum down" if init else "Lost quorum"
             events = [
                 PoolLog(f"{word} {vs.quorum}-{vs.hysteresis}={threshold} > {total} for VS {vs.describe()}")
             ]
-            if sorry is not None:
+            if sorry is not None and not self.sorry_alive:
+                self.sorry_alive = True
                 verb = "Enabling" if sorry.inhibit else "Adding"
                 events.append(PoolLog(f"Removing alive servers from the pool for VS {vs.describe()}"))
                 events.append(

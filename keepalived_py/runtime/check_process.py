@@ -468,6 +468,7 @@ def _migrate(
     """Carry a reloaded virtual server's state: its quorum, and each staying real server's
     state when its checkers keep running (else the real server starts afresh, as a new one)."""
     new.quorum_up = old.quorum_up
+    new.sorry_alive = old.sorry_alive
     for address, server in new.servers.items():
         before = old.servers.get(address)
         if before is None:
@@ -781,11 +782,12 @@ class CheckEngine:
             was_alive = server.alive
             events = pool.checker_verdict(rs.address, slot.checker.index, outcome.verdict)
             up = outcome.verdict is Verdict.UP
+            # keepalived's checker mails after the server's and the quorum's notifications
+            self._events(i, events)
             if up != was_up:
                 self.notes.mail_rs(
                     vs, rs, kind=slot.checker.KIND, up=up, was_alive=was_alive, alive=server.alive
                 )
-            self._events(i, events)
         self._push(slot)
 
     def _weight(self, i: int, rs: RealServer, weight: int) -> None:

@@ -96,7 +96,11 @@ RS2 = SockAddr(IPv4Address("198.51.100.2"), 8081)
 
 def test_server_is_down_while_any_checker_fails() -> None:
     pool = PoolState(_lvs().virtual_servers[0])
-    assert pool.start() == []
+    # keepalived's quorum state is set before any real server is alive: the start gains it
+    assert pool.start() == [
+        PoolLog("Gained quorum 1+0=1 <= 5 for VS [192.0.2.100]:tcp:80"),
+        QuorumChanged(True, True, 1, 5),
+    ]
     events = pool.checker_verdict(RS2, 0, Verdict.DOWN)
     assert ServerChanged(RS2, False) in events
     assert PoolLog("Removing service [198.51.100.2]:tcp:8081 from VS [192.0.2.100]:tcp:80") in events
@@ -124,8 +128,12 @@ def test_quorum_with_hysteresis_and_sorry_server_drive_the_table() -> None:
     lvs = _lvs("quorum 4\n    hysteresis 1\n    sorry_server 203.0.113.9 80", "inhibit_on_failure")
     vs = lvs.virtual_servers[0]
     pool = PoolState(vs)
-    assert pool.quorum_up  # 5 >= 4 + 1
-    assert pool.start() == []
+    assert not pool.quorum_up  # decided before any real server is alive, as keepalived
+    # 5 >= 4 + 1: gained at start; the sorry server was never in, so nothing to remove
+    assert pool.start() == [
+        PoolLog("Gained quorum 4+1=5 <= 5 for VS [192.0.2.100]:tcp:80"),
+        QuorumChanged(True, True, 5, 5),
+    ]
     table = desired_table(lvs, {0: pool.health()})
     kernel = apply(IpvsTable(), diff(IpvsTable(), table))
 
@@ -163,6 +171,7 @@ def test_quorum_with_hysteresis_and_sorry_server_drive_the_table() -> None:
 def test_weight_change_can_lose_the_quorum() -> None:
     lvs = _lvs("quorum 5")
     pool = PoolState(lvs.virtual_servers[0])
+    assert QuorumChanged(True, True, 5, 5) in pool.start()
     assert pool.set_weight(RS1, 3) == []
     events = pool.set_weight(RS1, 1)
     assert QuorumChanged(False, False, 5, 3) in events

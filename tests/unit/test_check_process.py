@@ -175,7 +175,12 @@ def test_start_installs_the_table_and_activates_checkers(caplog: pytest.LogCaptu
     )
     # the first attempt is one second after start (no warmup here)
     assert h.engine.heap.next_due() == S
-    assert h.notes.events == []
+    # keepalived's quorum starts down (set before any real server is alive): gained at start
+    assert "Gained quorum 1+0=1 <= 4 for VS [192.0.2.10]:tcp:80" in caplog.messages
+    assert h.notes.events == [
+        ("fifo", "VS [192.0.2.10]:tcp:80 UP\n"),
+        ("mail_quorum", "[192.0.2.10]:tcp:80", True, 4, True, False),
+    ]
 
 
 def test_reconcile_leaves_right_entries_and_foreign_services_alone() -> None:
@@ -208,6 +213,7 @@ def test_reconcile_leaves_right_entries_and_foreign_services_alone() -> None:
 def test_failure_removes_after_retries_and_recovery_adds_back(caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(CONF % {"extra": ""})
     h.start()
+    h.notes.events.clear()  # the quorum gained at start
     h.run_until(1 * S)  # first attempts: both up, no change
     assert h.notes.events == []
     h.checkers["198.51.100.1"].server_up = False
@@ -225,11 +231,12 @@ def test_failure_removes_after_retries_and_recovery_adds_back(caplog: pytest.Log
     h.checkers["198.51.100.1"].server_up = True
     h.run_until(8 * S)
     assert h.dests() == {"198.51.100.1": 1, "198.51.100.2": 3}
-    # keepalived's checker mails first, then the pool's notify script and FIFO line
+    # the pool's notify script and FIFO line, then the checker's mail (keepalived's checkers
+    # mail once update_svr_checker_state has run the notifications)
     assert h.notes.events == [
-        ("mail_rs", "[198.51.100.1]:tcp:8080", "TCP_CHECK", True, False, True),
         ("script", ("/bin/up", "1"), False),
         ("fifo", "RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"),
+        ("mail_rs", "[198.51.100.1]:tcp:8080", "TCP_CHECK", True, False, True),
     ]
 
 
@@ -277,6 +284,7 @@ def test_stop_removes_our_services_with_omega_notifications(caplog: pytest.LogCa
 def test_stop_without_omega_is_silent_and_dont_release_keeps_table() -> None:
     h = Harness(CONF % {"extra": ""})
     h.start()
+    h.notes.events.clear()
     h.engine.stop()
     assert h.notes.events == [] and h.backend.table == IpvsTable()
     kept = Harness(CONF % {"extra": ""}, dont_release=True)
@@ -396,6 +404,9 @@ def test_rs_init_notifies_at_start() -> None:
         ("script", ("/bin/up", "1"), False),
         ("fifo", "RS [198.51.100.1]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"),
         ("fifo", "RS [198.51.100.2]:tcp:8080 [192.0.2.10]:tcp:80 UP\n"),
+        # then the quorum gained at start
+        ("fifo", "VS [192.0.2.10]:tcp:80 UP\n"),
+        ("mail_quorum", "[192.0.2.10]:tcp:80", True, 4, True, False),
     ]
 
 
