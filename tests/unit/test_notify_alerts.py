@@ -192,6 +192,86 @@ def test_precedence_from_a_config() -> None:
     assert alerts.vrrp_smtp_enabled(group.smtp_alert, gd)
 
 
+def _checker_config(global_extra: str) -> dict[str, tuple[bool, bool]]:
+    """Per virtual server: (its quorum mails, its first real server's mails) as enabled."""
+    vs_lines = {
+        "VS_unset": ("", ""),
+        "VS_on": ("smtp_alert", ""),
+        "VS_off": ("smtp_alert off", "smtp_alert"),
+        "VS_rs_off": ("", "smtp_alert no"),
+    }
+    text = (
+        "global_defs {\n notification_email {\n  ops@example.com\n }\n smtp_server 192.0.2.9\n"
+        f"{global_extra}}}\n"
+    )
+    for port, (vs_kw, rs_kw) in enumerate(vs_lines.values(), start=80):
+        text += (
+            f"virtual_server 192.0.2.10 {port} {{\n protocol TCP\n {vs_kw}\n"
+            f" real_server 198.51.100.1 {port} {{\n  {rs_kw}\n  TCP_CHECK {{\n  }}\n }}\n}}\n"
+        )
+    r = parse_text(text)
+    assert r.config is not None, [d.message for d in r.diags.items]
+    gd = r.config.global_defs
+    out = {}
+    for name, vs in zip(vs_lines, r.config.lvs.virtual_servers, strict=True):
+        rs = vs.real_servers[0]
+        out[name] = (
+            alerts.virtual_server_smtp_enabled(vs.smtp_alert, gd),
+            alerts.real_server_smtp_enabled(rs.smtp_alert, gd),
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("global_extra", "expected"),
+    [
+        # nothing global: virtual servers do not mail, real servers do (check_data.c's defaults)
+        (
+            "",
+            {
+                "VS_unset": (False, True),
+                "VS_on": (True, True),
+                "VS_off": (False, True),
+                "VS_rs_off": (False, False),
+            },
+        ),
+        # smtp_alert off: both off unless their own keyword says otherwise
+        (
+            " smtp_alert off\n",
+            {
+                "VS_unset": (False, False),
+                "VS_on": (True, False),
+                "VS_off": (False, True),
+                "VS_rs_off": (False, False),
+            },
+        ),
+        # smtp_alert_checker wins over smtp_alert; smtp_alert_vrrp plays no part
+        (
+            " smtp_alert off\n smtp_alert_checker\n smtp_alert_vrrp off\n",
+            {
+                "VS_unset": (True, True),
+                "VS_on": (True, True),
+                "VS_off": (False, True),
+                "VS_rs_off": (True, False),
+            },
+        ),
+        (
+            " smtp_alert\n smtp_alert_checker false\n",
+            {
+                "VS_unset": (False, False),
+                "VS_on": (True, False),
+                "VS_off": (False, True),
+                "VS_rs_off": (False, False),
+            },
+        ),
+    ],
+)
+def test_checker_precedence_from_a_config(global_extra: str, expected: dict[str, tuple[bool, bool]]) -> None:
+    """keepalived's check_data.c: own ``smtp_alert`` (bare = on), else ``smtp_alert_checker``,
+    else ``smtp_alert``, else off for a virtual server and ON for a real server."""
+    assert _checker_config(global_extra) == expected
+
+
 def test_mail_configured_needs_recipients_and_server() -> None:
     assert not alerts.mail_configured(_gd())
     assert not alerts.mail_configured(_gd(notification_email=("a@example.com",)))
