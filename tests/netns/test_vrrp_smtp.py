@@ -169,8 +169,8 @@ def test_same_mail_as_keepalived(make_lab: Callable[..., Lab]) -> None:
         text = vrrp_config(priority=150, vrid=vrid, global_extra=_global(node, server)) + group
         return write_config(node, text)
 
-    start_keepalived(n1, config(n1, 51))
-    start_kpy(n2, config(n2, 52))
+    ka = start_keepalived(n1, config(n1, 51))
+    kpy = start_kpy(n2, config(n2, 52))
     want = sorted(
         [
             _subject("Entering BACKUP state"),
@@ -205,6 +205,16 @@ def test_same_mail_as_keepalived(make_lab: Callable[..., Lab]) -> None:
         ("n1", False, "keepalived@lab.example.com", RECIPIENTS),
         ("n2", False, "keepalived@lab.example.com", RECIPIENTS),
     }
+    # SIGTERM: keepalived queues its "Stopping" mails from the thread that starts its termination,
+    # after which its scheduler serves no mail socket: none arrives.  keepalived-py's do.
+    for proc in (ka, kpy):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    stopping = sorted([_subject("Stopping"), "[kpy_lab] VRRP Group G1 - Stopping"])
+    wait_until(
+        lambda: _subjects(mails(), n2) == sorted(want + stopping), timeout=10, what="keepalived-py's STOP"
+    )
+    assert _subjects(mails(), n1) == want
 
 
 def _gaps(capture: Proc, source: str, since: float) -> list[float]:
