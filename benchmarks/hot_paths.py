@@ -86,15 +86,19 @@ def receive(n: int, rounds: int) -> float:
         for driver in _drivers(loop, n, 100, BACKUP):
             listener.drivers.append(driver)
             driver.start()
-        datagrams = []
-        for vrid in range(1, n + 1):
-            adv = packet.Advertisement(2, vrid, 150, 1, (ipaddress.IPv4Address(f"198.51.100.{vrid}"),))
-            msg = packet.encode(adv, src=MASTER, dst=GROUP)
-            datagrams.append(packet.build_ipv4_packet(msg, src=MASTER, dst=GROUP, ident=vrid))
-        for data in datagrams:  # warm-up round
+        rounds_of_datagrams = []
+        for r in range(rounds + 1):  # a new IPv4 identification in every advert, as a master sends
+            datagrams = []
+            for vrid in range(1, n + 1):
+                adv = packet.Advertisement(2, vrid, 150, 1, (ipaddress.IPv4Address(f"198.51.100.{vrid}"),))
+                msg = packet.encode(adv, src=MASTER, dst=GROUP)
+                ident = (r * n + vrid) % 0xFFFF + 1
+                datagrams.append(packet.build_ipv4_packet(msg, src=MASTER, dst=GROUP, ident=ident))
+            rounds_of_datagrams.append(datagrams)
+        for data in rounds_of_datagrams[0]:  # warm-up round
             listener._dispatch(ReceivedV4(data, 2))
         t0 = time.process_time()
-        for _ in range(rounds):
+        for datagrams in rounds_of_datagrams[1:]:
             for data in datagrams:
                 listener._dispatch(ReceivedV4(data, 2))
         return (time.process_time() - t0) / rounds / n * 1e6

@@ -142,6 +142,8 @@ class Listener:
         src: IpAddr
         dst: IpAddr
         if isinstance(item, ReceivedV4):
+            if self._index.receive_v4(self.drivers, item.packet):
+                return  # the same bytes as an advert handled before (runtime/vrrp_rx.py)
             try:
                 ip = self._split.split_ipv4(item.packet)
             except packet.DecodeError:
@@ -172,6 +174,10 @@ class Listener:
                     "Unknown VRID(%d) received on interface(%s). ignoring...", payload[1], self.sock.ifname
                 )
             return
+        # IPv4 datagrams all drivers decoded plainly are remembered (VridIndex.receive_v4)
+        learned: list[tuple[VrrpDriver, packet.Advertisement]] | None = None
+        if family == socket.AF_INET:
+            learned = []
         for driver in drivers:
             if multicast == driver.core.params.unicast:
                 # keepalived drops these before looking at them (an IPv6 socket gets both kinds);
@@ -200,8 +206,17 @@ class Listener:
                         log.info("%s", line)
                 if counter:
                     driver.rx_error(counter)
+                learned = None
                 continue
+            if learned is not None:
+                checksum = driver.path.checksum
+                if checksum is None or (checksum.mode is ChecksumMode.NONE and not checksum.unicast):
+                    learned.append((driver, adv))
+                else:
+                    learned = None  # decoded with a checksum mode that may switch
             driver.receive(adv, src=src, ttl=ttl if ttl >= 0 else None, multicast=multicast)
+        if learned and isinstance(item, ReceivedV4):
+            self._index.learn_v4(item.packet, learned, ip, multicast)
 
     def _dispatch_ah(self, item: ReceivedV4, ip: packet.IPv4Packet) -> None:
         """An AH-protected advert: ICV and SPI, then keepalived's sequence check, then as usual."""

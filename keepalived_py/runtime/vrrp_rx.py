@@ -13,6 +13,12 @@ what is accepted or refused:
   Only successful decodes are kept; the memo is emptied when it reaches its limit, so garbage
   from the network cannot make it grow.
 * ``VridIndex``: the drivers of a listener by VRID, instead of a scan of all of them per packet.
+* ``VridIndex.receive_v4``: an IPv4 datagram equal to one already handled (the same master sends
+  the same bytes every interval; only the identification and the header checksum change) goes
+  straight to the drivers with the adverts they decoded last time.  Learned only from datagrams
+  every driver decoded with the plain codec (no checksum-compatibility switch, no AH, no error, no
+  log line), forgotten with the index (drivers added, reload); the header checksum is still
+  verified (incrementally, from the sum of the unchanged words).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Generic, Protocol, TypeVar
 from keepalived_py.vrrp import packet
 
 _HEADER = struct.Struct("!BBHHHBBH4s4s")
+_IDENT_CSUM = struct.Struct("!4xH4xH")
 _WORDS = struct.Struct("!10H")
 MEMO_LIMIT = 4096
 
@@ -117,6 +124,9 @@ class _Params(Protocol):
     @property
     def vrid(self) -> int: ...
 
+    @property
+    def unicast(self) -> bool: ...
+
 
 class _Core(Protocol):
     @property
@@ -127,22 +137,67 @@ class _Driver(Protocol):
     @property
     def core(self) -> _Core: ...
 
+    def receive(
+        self, adv: packet.Advertisement, *, src: packet.IPAddress, ttl: int | None, multicast: bool
+    ) -> None: ...
+
 
 D = TypeVar("D", bound=_Driver)
+_Pairs = tuple[tuple[D, packet.Advertisement], ...]
 
 
 class VridIndex(Generic[D]):
     """A listener's drivers by VRID, rebuilt whenever its list of drivers changes length
     (drivers are only ever added, when the daemon builds its instances)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
         self._by_vrid: dict[int, list[D]] = {}
         self._size = -1
+        # datagram bytes from the source address on -> (bytes 0-3, bytes 6-9, the header's sum
+        # without the identification and the checksum, (driver, advert) pairs, source, TTL, multicast)
+        self._seen: dict[bytes, tuple[bytes, bytes, int, _Pairs[D], packet.IPv4Address, int, bool]] = {}
+        self._limit = limit
 
     def get(self, drivers: Sequence[D], vrid: int) -> list[D]:
         if len(drivers) != self._size:
             self._by_vrid = {}
+            self._seen = {}
             for driver in drivers:
                 self._by_vrid.setdefault(driver.core.params.vrid, []).append(driver)
             self._size = len(drivers)
         return self._by_vrid.get(vrid, [])
+
+    def receive_v4(self, drivers: Sequence[D], data: bytes) -> bool:
+        """Hand a datagram seen before to its drivers; False (nothing done) if it is new."""
+        found = self._seen.get(data[12:])
+        if found is None or len(drivers) != self._size:
+            return False
+        head, middle, partial, pairs, src, ttl, multicast = found
+        if data[:4] != head or data[6:10] != middle:
+            return False
+        ident, checksum = _IDENT_CSUM.unpack_from(data)
+        total = partial + ident + checksum
+        while total >> 16:
+            total = (total & 0xFFFF) + (total >> 16)
+        if total != 0xFFFF:
+            return False  # the codec's path refuses it as before
+        for driver, adv in pairs:
+            driver.receive(adv, src=src, ttl=ttl, multicast=multicast)
+        return True
+
+    def learn_v4(
+        self,
+        data: bytes,
+        pairs: Sequence[tuple[D, packet.Advertisement]],
+        ip: packet.IPv4Packet,
+        multicast: bool,
+    ) -> None:
+        """What the codec's path did with ``data`` (a plain IPv4 VRRP datagram, every driver's
+        decode a success without a log line), for ``receive_v4``."""
+        if not pairs or ip.options or len(data) < packet.IPV4_HEADER_LEN:
+            return
+        words = _WORDS.unpack_from(data)
+        partial = sum(words) - words[2] - words[5]
+        if len(self._seen) >= self._limit:
+            self._seen.clear()
+        self._seen[data[12:]] = (data[:4], data[6:10], partial, tuple(pairs), ip.src, ip.ttl, multicast)
