@@ -87,24 +87,25 @@ def make_socket(
     return sock
 
 
+def _settle(fut: asyncio.Future[bool], ready: bool) -> None:
+    if not fut.done():
+        fut.set_result(ready)
+
+
 async def _wait_fd(sock: socket.socket, *, write: bool, timeout: float) -> bool:
-    """Wait until ``sock`` is writable/readable; False on timeout."""
+    """Wait until ``sock`` is writable/readable; False on timeout.
+
+    A plain timer handle rather than ``asyncio.timeout``: this runs for every probe (thousands a
+    second), and the context manager's cancellation machinery costs more than the wait itself."""
     loop = asyncio.get_running_loop()
-    fut: asyncio.Future[None] = loop.create_future()
+    fut: asyncio.Future[bool] = loop.create_future()
     fd = sock.fileno()
-
-    def ready() -> None:
-        if not fut.done():
-            fut.set_result(None)
-
-    (loop.add_writer if write else loop.add_reader)(fd, ready)
+    (loop.add_writer if write else loop.add_reader)(fd, _settle, fut, True)
+    timer = loop.call_later(max(timeout, 0.0), _settle, fut, False)
     try:
-        async with asyncio.timeout(max(timeout, 0.0)):
-            await fut
-        return True
-    except TimeoutError:
-        return False
+        return await fut
     finally:
+        timer.cancel()
         (loop.remove_writer if write else loop.remove_reader)(fd)
 
 

@@ -1219,11 +1219,17 @@ class CheckDaemon:
     def _arm(self) -> None:
         assert self.engine is not None
         due = self.engine.heap.next_due()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        timer = self._timer
         if due is not None and not self.stop_event.is_set():
+            # called after every attempt: a timer that already fires in time is kept (_fire re-arms)
+            if timer is not None:
+                if timer.when() <= due / US:
+                    return
+                timer.cancel()
             self._timer = self.loop.call_at(due / US, self._fire)
+        elif timer is not None:
+            timer.cancel()
+            self._timer = None
 
     def _fire(self) -> None:
         assert self.engine is not None
