@@ -210,6 +210,11 @@ class VrrpCore:
         self._garp_refresh_at: int | None = None
         self._actions: list[Action] = []
         self._last_advert: tuple[int, InstanceParams, Advertisement] | None = None
+        # A backup hears the same advert from its master every interval: what _backup_rx
+        # concluded last time, valid while everything it depends on is unchanged (_repeat_rx).
+        self._rx_memo: (
+            tuple[Advertisement, IpAddr, int | None, bool | None, InstanceParams, int, int, int] | None
+        ) = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -274,7 +279,16 @@ class VrrpCore:
         destination matched our configuration.  Returns the validation verdict, or None when
         the advert was not looked at (another VRID, or state INIT / FAULT / STOP).
         """
-        t = to_us(now)
+        t = round(now * TIMER_HZ)  # to_us(), inlined: this runs for every advert
+        memo = self._rx_memo
+        if (
+            memo is not None
+            and memo[0] is adv
+            and self.state is State.BACKUP
+            and self._repeat_rx(memo, src, ttl, multicast, t)
+        ):
+            self._sands = t + self.ms_down_timer_us
+            return RxResult.OK
         if adv.vrid != self.params.vrid:
             self.counters.vrid_err += 1
             return None
@@ -293,7 +307,57 @@ class VrrpCore:
             return result
         if self.state is not State.MASTER or not self.params.lower_prio_no_advert:
             self._init_sands(t)
+        self._rx_memo = None
+        p = self.params
+        if (
+            self.state is State.BACKUP
+            and adv.priority != PRIO_STOP
+            and adv.priority >= self.effective_priority
+            and not p.preempt_delay_us
+            and (self._delayed_start is None or t >= self._delayed_start)
+            and self.master_address == src
+            and self.wantstate is State.BACKUP
+        ):
+            self._rx_memo = (
+                adv,
+                src,
+                ttl,
+                multicast,
+                p,
+                self.effective_priority,
+                self.master_adver_int_us,
+                self.ms_down_timer_us,
+            )
         return result
+
+    def _repeat_rx(
+        self,
+        memo: tuple[Advertisement, IpAddr, int | None, bool | None, InstanceParams, int, int, int],
+        src: IpAddr,
+        ttl: int | None,
+        multicast: bool | None,
+        t: int,
+    ) -> bool:
+        """The advert ``_backup_rx`` accepted last time, again, with nothing it depends on changed:
+        its effects without its work (the same checks pass, the same counter moves, the same
+        master, interval and master down timer)."""
+        _adv, m_src, m_ttl, m_multicast, params, priority, interval, down = memo
+        if not (
+            m_src == src
+            and m_ttl == ttl
+            and m_multicast == multicast
+            and params is self.params
+            and priority == self.effective_priority
+            and interval == self.master_adver_int_us
+            and self.master_address == src
+            and (self._delayed_start is None or t >= self._delayed_start)
+        ):
+            return False
+        self.counters.advert_rcvd += 1
+        self.ms_down_timer_us = down
+        self.master_priority = _adv.priority
+        self.wantstate = State.BACKUP
+        return True
 
     def note_rx_error(self, counter: str) -> None:
         """Count a receive error found outside the core (codec, AH check) under keepalived's name."""
