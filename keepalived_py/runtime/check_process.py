@@ -34,6 +34,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import errno as errnos
+import functools
 import heapq
 import json
 import logging
@@ -69,6 +70,7 @@ from keepalived_py.config.model import Config
 from keepalived_py.config.model.lvs import LvsSection, RealServer, SockAddr, VirtualServer, trio
 from keepalived_py.config.scripts import Script
 from keepalived_py.runtime import startup_signals
+from keepalived_py.runtime.lvs_globals import CheckerLvs
 from keepalived_py.runtime.pid_file import run_child
 
 log = logging.getLogger(__name__)
@@ -1212,6 +1214,8 @@ class CheckDaemon:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ipvs = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipvs")
         self._sync_task: asyncio.Task[None] | None = None
+        # lvs_timeouts, and lvs_sync_daemon without a VRRP instance (runtime/lvs_globals.py)
+        self.lvs = CheckerLvs()
 
     def now(self) -> int:
         return int(self.loop.time() * US)
@@ -1305,6 +1309,7 @@ class CheckDaemon:
                 except Exception as exc:  # pyroute2's errors are not all OSErrors
                     log.info("Cannot read the local addresses for ha_suspend: %s", exc)
                     engine.set_addresses(())
+            await self.loop.run_in_executor(self._ipvs, self.lvs.start, backend, self.config)
             await self.loop.run_in_executor(self._ipvs, engine.prepare)
             engine.start(self.now(), sync=False)
             await self._sync()
@@ -1331,6 +1336,7 @@ class CheckDaemon:
             self.notes.terminate()
             ops = engine.stop_ops()
             await self.loop.run_in_executor(self._ipvs, engine.release, ops)
+            await self.loop.run_in_executor(self._ipvs, self.lvs.stop, engine.backend)
             await self.notes.finish()
         finally:
             startup_signals.hold()  # a late signal cannot kill the clean-up
@@ -1413,6 +1419,7 @@ class CheckDaemon:
                 return
         self.config = result.config
         self.engine.reload(result.config, self.now())
+        self._ipvs.submit(functools.partial(self.lvs.start, self.engine.backend, result.config, reload=True))
         self._kick()
         self._arm()
 

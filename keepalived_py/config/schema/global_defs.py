@@ -1080,11 +1080,14 @@ def _global_defs_keywords() -> list[Keyword]:
             "default_interface", "default_interface", "default_interface requires interface name"
         ),
         kw("disable_local_igmp", _disable_local_igmp),
-        kw("lvs_timeouts", _lvs_timeouts),
+        supported(kw("lvs_timeouts", _lvs_timeouts), "set by the checker process, restored at its stop"),
         supported(flag_kw("lvs_flush", "lvs_flush")),
         supported(kw("lvs_flush_on_stop", _lvs_flush_on_stop)),
         supported(kw("lvs_flush_onstop", _lvs_flush_on_stop), "deprecated, use lvs_flush_on_stop"),
-        kw("lvs_sync_daemon", _lvs_sync_daemon),
+        supported(
+            kw("lvs_sync_daemon", _lvs_sync_daemon),
+            "with inst: follows the instance (VRRP process); without: both daemons (checker process)",
+        ),
         kw("vrrp_mcast_group4", lambda ctx, w: _mcast_group(ctx, w, False)),
         kw("vrrp_mcast_group6", lambda ctx, w: _mcast_group(ctx, w, True)),
         supported(

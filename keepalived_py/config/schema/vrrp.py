@@ -1031,7 +1031,12 @@ def instance_table() -> Table:
                 ),
                 "FIFO lines MASTER_PRIORITY / BACKUP_PRIORITY",
             ),
-            Keyword("lvs_sync_daemon_interface", _lvs_syncd, note="deprecated, use global lvs_sync_daemon"),
+            Keyword(
+                "lvs_sync_daemon_interface",
+                _lvs_syncd,
+                status="supported",
+                note="deprecated, use global lvs_sync_daemon",
+            ),
             supported(
                 _kw(
                     "garp_master_delay",
