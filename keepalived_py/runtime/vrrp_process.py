@@ -38,7 +38,7 @@ from keepalived_py.runtime.pid_file import run_child
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_firewall import attach_firewall, close_firewall
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
-from keepalived_py.runtime.vrrp_rx import Splitter, VridIndex
+from keepalived_py.runtime.vrrp_rx import Splitter, VridIndex, read_v4
 from keepalived_py.runtime.vrrp_sync import SyncGroups
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.runtime.vrrp_vmac import VmacManager
@@ -126,6 +126,16 @@ class Listener:
     _split: Splitter = field(default_factory=Splitter, repr=False)
 
     def on_readable(self) -> None:
+        if type(self.sock) is VrrpSocketV4:
+            # IPv4: the datagrams straight from the socket, those seen before without the codec
+            # (at most READ_LIMIT per wake-up, so that one busy socket cannot starve the others)
+            for data in read_v4(self.sock.sock):
+                try:
+                    if not self._index.receive_v4(self.drivers, data):
+                        self._dispatch(ReceivedV4(data, self.sock.ifindex))
+                except Exception:
+                    log.exception("error handling a VRRP packet on %s", self.sock.ifname)
+            return
         for item in drain(self.sock):
             try:
                 self._dispatch(item)

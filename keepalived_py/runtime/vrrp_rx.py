@@ -24,6 +24,7 @@ what is accepted or refused:
 from __future__ import annotations
 
 import ipaddress
+import socket
 import struct
 from collections.abc import Sequence
 from typing import Generic, Protocol, TypeVar
@@ -34,6 +35,24 @@ _HEADER = struct.Struct("!BBHHHBBH4s4s")
 _IDENT_CSUM = struct.Struct("!4xH4xH")
 _WORDS = struct.Struct("!10H")
 MEMO_LIMIT = 4096
+
+
+READ_LIMIT = 256
+_RECV_SIZE = 65535
+
+
+def read_v4(sock: socket.socket, limit: int = READ_LIMIT) -> list[bytes]:
+    """The datagrams queued on a non-blocking IPv4 raw socket now, at most ``limit``
+    (``adapters/vrrp_socket.drain`` without an object per datagram)."""
+    got: list[bytes] = []
+    recv = sock.recv
+    append = got.append
+    try:
+        while len(got) < limit:
+            append(recv(_RECV_SIZE))
+    except (BlockingIOError, InterruptedError):
+        pass
+    return got
 
 
 class _IPv4Cache:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import socket
 from dataclasses import asdict
 from typing import Any, cast
 
 from keepalived_py.adapters.vrrp_socket import ReceivedV4, VrrpSocketV4
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_process import Listener
+from keepalived_py.runtime.vrrp_rx import read_v4
 from keepalived_py.vrrp import packet
 from keepalived_py.vrrp.instance import VrrpCore
 from keepalived_py.vrrp.params import AUTH_PASS, InstanceParams
@@ -196,3 +198,44 @@ def test_mixed_and_hostile_traffic_gives_the_same_states_and_counters() -> None:
     counters = [d.core.counters for d in fast.drivers]
     assert all(len(d.history) >= 2 for d in fast.drivers)
     assert sum(c.ip_ttl_err for c in counters) and counters[2].auth_failure
+
+
+def test_read_v4_drains_up_to_the_limit_per_wake_up() -> None:
+    rx, tx = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        rx.setblocking(False)
+        assert read_v4(rx) == []
+        for i in range(10):
+            tx.send(bytes([i]) * 3)
+        assert read_v4(rx, limit=4) == [bytes([i]) * 3 for i in range(4)]
+        assert read_v4(rx) == [bytes([i]) * 3 for i in range(4, 10)]
+    finally:
+        rx.close()
+        tx.close()
+
+
+def test_the_ipv4_reader_takes_both_paths() -> None:
+    loop = Loop()
+    listener = _listener(loop, fast=True)
+    rx, tx = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        rx.setblocking(False)
+        sock = VrrpSocketV4.__new__(VrrpSocketV4)
+        sock.sock, sock.ifname, sock.ifindex = rx, "eth0", 2
+        listener.sock = sock
+        bad = bytearray(_datagram(1, 150, 3))
+        bad[10] ^= 0x01
+        for data in (
+            _datagram(1, 150, 1),
+            _datagram(1, 150, 2),
+            bytes(bad),
+            b"\x45junk",
+            _datagram(2, 150, 4),
+        ):
+            tx.send(data)
+        listener.on_readable()
+        counters = [d.core.counters for d in listener.drivers]
+        assert [c.advert_rcvd for c in counters] == [2, 1, 0]
+    finally:
+        rx.close()
+        tx.close()
