@@ -6,7 +6,9 @@
   ``ipvsadm -L --timeout`` and ``--daemon`` while running, and the same after each stops;
 * one whole keepalived-py (parent, VRRP and checker children) with a single-node VRRP instance
   that becomes MASTER on its own, the sync daemon following it, then keepalived with the same
-  file: the same ``--timeout`` and ``--daemon`` output once MASTER, and after SIGTERM.
+  file: the same ``--timeout`` and ``--daemon`` output once MASTER, after a SIGHUP with the same
+  file (both log the kernel's refusal to start the running master daemon again, once), and
+  after SIGTERM.
 
 The VRRP instance runs on a dummy link of the VM's own namespace with documentation addresses.
 """
@@ -104,9 +106,12 @@ def _load(path: Path) -> Config:
     return result.config
 
 
-def _run(argv: list[str], log: Path, want: tuple[str, str], deadline: float = 90.0) -> tuple[str, str, str]:
-    """Start ``argv``, wait until ``_state()`` equals ``want`` (or the deadline), SIGTERM it;
-    returns (the state seen last while it ran, ``_state()`` after it stopped, its log)."""
+def _run(
+    argv: list[str], log: Path, want: tuple[str, str], *, reload_line: str = "", deadline: float = 90.0
+) -> tuple[str, str, str]:
+    """Start ``argv``, wait until ``_state()`` equals ``want`` (or the deadline); with
+    ``reload_line``, SIGHUP it and wait for that line in its log; SIGTERM it.  Returns (the
+    state seen last while it ran, ``_state()`` after it stopped, its log)."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -114,6 +119,11 @@ def _run(argv: list[str], log: Path, want: tuple[str, str], deadline: float = 90
         seen = _state()
         while time.monotonic() < end and seen != want:
             time.sleep(0.3)
+            seen = _state()
+        if reload_line and seen == want:
+            proc.send_signal(signal.SIGHUP)
+            while time.monotonic() < end and reload_line not in log.read_text(errors="replace"):
+                time.sleep(0.3)
             seen = _state()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -175,11 +185,14 @@ def test_vrrp_instance_drives_the_daemon_like_keepalived(link: str, tmp_path: Pa
     )
     argv = [sys.executable, "-m", "keepalived_py", "-n", "-l", "-D", "-f", str(conf)]
     argv += ["-p", f"{conf}.pid", "-r", f"{conf}.vrrp.pid", "-c", f"{conf}.checkers.pid"]
-    ours, ours_after, our_log = _run(argv, tmp_path / "kpy.log", want)
-    theirs, theirs_after, their_log = _run(_keepalived(conf), tmp_path / "ka.log", want)
+    # a reload with the same file: the master daemon's start is refused, and logged by keepalived
+    refused = "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: Daemon has already run(17)"
+    ours, ours_after, our_log = _run(argv, tmp_path / "kpy.log", want, reload_line=refused)
+    theirs, theirs_after, their_log = _run(_keepalived(conf), tmp_path / "ka.log", want, reload_line=refused)
     _record("vrrp", [ours, ours_after], [theirs, theirs_after])
     assert ours == ":".join(want), our_log[-3000:]
     assert theirs == ours, their_log[-3000:]
+    assert our_log.count(refused) == their_log.count(refused) == 1, f"{our_log[-2000:]}\n{their_log[-2000:]}"
     assert ours_after == before == theirs_after, f"{our_log[-2000:]}\n{their_log[-2000:]}"
     with contextlib.suppress(OSError):
         os.unlink(f"{conf}.pid")
