@@ -6,7 +6,8 @@ An in-memory backend ($KEEPALIVED_PY_IPVS) has neither timeouts nor daemons: not
 
 ``VrrpLvs`` is the VRRP process's part (the sync daemons that follow an instance).  It opens its
 own IPVS socket, as keepalived's VRRP child does, and sends from one worker thread (pyroute2's
-synchronous socket cannot run inside the loop; one thread keeps the commands in order).
+synchronous socket cannot run inside the loop; one thread keeps the commands in order).  With
+$KEEPALIVED_PY_IPVS set (an in-memory IPVS table, for kernels without IPVS) it does nothing either.
 
 Refusals are logged with keepalived's words ("IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error:
 ...", "Failed to set ipvs timeouts"), except where keepalived ignores them.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 from collections.abc import Iterable
 from ipaddress import ip_address
 from typing import Any
@@ -107,6 +109,8 @@ class VrrpLvs:
 
     @classmethod
     def create(cls, config: Config) -> VrrpLvs | None:
+        if os.environ.get("KEEPALIVED_PY_IPVS"):
+            return None
         found = plan.vrrp_syncd(config)
         return None if found is None else cls(*found)
 

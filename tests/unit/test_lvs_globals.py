@@ -190,3 +190,15 @@ def test_checker_timeouts_untouched_without_config(caplog: pytest.LogCaptureFixt
     assert caplog.messages == ["Failed to get IPVS timeouts"]
     assert failing.calls == [("set", 0, 0, 20)]
     CheckerLvs().start(object(), _config("lvs_timeouts udp 20"))  # an in-memory table: nothing
+
+
+def test_vrrp_part_only_with_an_instance_and_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keepalived_py.runtime.lvs_globals import VrrpLvs
+
+    monkeypatch.delenv("KEEPALIVED_PY_IPVS", raising=False)
+    assert VrrpLvs.create(_config("lvs_sync_daemon eth1 id 4")) is None
+    lvs = VrrpLvs.create(_config("lvs_sync_daemon eth1 inst VI_1"))
+    assert lvs is not None and lvs.syncd.settings == SyncdSettings("eth1", 51)
+    lvs.close()
+    monkeypatch.setenv("KEEPALIVED_PY_IPVS", "memory")  # an in-memory table: no daemons either
+    assert VrrpLvs.create(_config("lvs_sync_daemon eth1 inst VI_1")) is None

@@ -107,13 +107,15 @@ def _load(path: Path) -> Config:
 
 
 def _run(
-    argv: list[str], log: Path, want: tuple[str, str], *, reload_line: str = "", deadline: float = 90.0
+    argv: list[str], log: Path, want: tuple[str, str], *, reload_line: str = "", deadline: float = 180.0
 ) -> tuple[str, str, str]:
     """Start ``argv``, wait until ``_state()`` equals ``want`` (or the deadline); with
     ``reload_line``, SIGHUP it and wait for that line in its log; SIGTERM it.  Returns (the
     state seen last while it ran, ``_state()`` after it stopped, its log)."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        # the kernel's IPVS, whatever the caller's environment names
+        env = {k: v for k, v in os.environ.items() if k != "KEEPALIVED_PY_IPVS"}
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         end = time.monotonic() + deadline
         seen = _state()
