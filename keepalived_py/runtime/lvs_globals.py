@@ -63,6 +63,8 @@ class CheckerLvs:
 
     def start(self, backend: Any, config: Config, *, reload: bool = False) -> None:
         """keepalived's start_check: the timeouts, then the daemons."""
+        if reload:
+            log.debug("Reinitializing ipvs")
         if not hasattr(backend, "set_timeouts"):
             return
         wanted = plan.configured_timeouts(config.global_defs.lvs_timeouts)
@@ -142,6 +144,7 @@ class VrrpLvs:
         if found is None:
             return
         instance, settings = found
+        log.debug("Reinitializing ipvs")
         self._send(self.syncd.reload(instance, settings, master=master_of.get(instance, False)))
 
     def close(self) -> None:
