@@ -116,7 +116,8 @@ def run_vm(args: argparse.Namespace) -> list[dict[str, Any]]:
         raise SystemExit(f"checkers: the VM cannot run here: {'; '.join(lacks)}")
     with tempfile.TemporaryDirectory(prefix="kph-chk-xchg-") as xchg:
         out = Path(xchg) / "results.json"
-        env = dict(os.environ, IPVS_VM_SMP=str(args.smp))
+        os.environ["IPVS_VM_SMP"] = str(args.smp)  # read by vm.run's QEMU command line
+        env = dict(os.environ)
         env.pop("KEEPALIVED_PY_IPVS", None)
         # start-up (Python is slow under emulation), two daemons, the settling after each window
         budget = 600 + 2 * (args.warmup + args.duration + 320)
@@ -126,8 +127,9 @@ def run_vm(args: argparse.Namespace) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = json.loads(out.read_text()) if out.exists() else []
         if res.returncode != 0:
             print(f"checkers: the guest driver exited {res.returncode}", file=sys.stderr)
+        accel = "KVM" if vm._use_kvm() else "TCG"
         for r in results:
-            r["where"] = f"VM (TCG, {args.smp} vCPU)" if not vm._use_kvm() else f"VM (KVM, {args.smp} vCPU)"
+            r["where"] = f"VM ({accel}, {r['cpus']} vCPU)"
         return results
 
 
