@@ -3,6 +3,7 @@
     sudo .venv/bin/python benchmarks/scale.py                 # 300 s windows (~25 min)
     sudo .venv/bin/python benchmarks/scale.py --quick         # 30 s windows (~5 min)
     sudo .venv/bin/python benchmarks/scale.py --duration 120 --only scale
+    sudo .venv/bin/python benchmarks/scale.py --only scale --duration 60 --repeat 3  # ratios per round
 
 Two node namespaces and a bridge namespace (``kpb-<id>-1``, ``-2``, ``-br``; always deleted, also on
 Ctrl-C or failure; only the PIDs started here are ever signalled).  Scenario ``scale``: four links
@@ -45,6 +46,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -352,7 +354,7 @@ def _f(x: float, fmt: str) -> str:
 def table(sc: Scenario, results: dict[str, Result]) -> list[str]:
     width = 34
     cols = list(results)
-    rows = [
+    rows: list[tuple[str, Callable[[Result], str]]] = [
         ("election of all (from start)", lambda r: _f(r.election, "{:.2f} s")),
         ("CPU master (n1)", lambda r: _f(r.cpu[0], "{:.2f} %")),
         ("CPU backup (n2)", lambda r: _f(r.cpu[1], "{:.2f} %")),
@@ -409,7 +411,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--profile-start", action="store_true", help="with --profile: from start-up on")
     ap.add_argument("--logs", action="store_true", help="print the daemons' last log lines")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the daemons one after the other this many times (a shared machine's load changes:"
+        " compare the ratios of each round)",
+    )
     args = ap.parse_args(argv)
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
     for reason in (root_available(), keepalived_available()):
         if reason:
             print(f"scale.py: {reason}", file=sys.stderr)
@@ -429,14 +440,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in args.only or list(SCENARIOS):
             sc = SCENARIOS[name]
-            results = {}
-            for kind in sc.daemons:
-                if args.daemon and kind not in args.daemon:
-                    continue
-                print(f"  running {name} with {kind} ...", file=sys.stderr, flush=True)
-                results[kind] = run(sc, kind, duration, args.settle, args.logs, args.profile)
-            print()
-            print("\n".join(table(sc, results)), flush=True)
+            ratios: list[tuple[float, float]] = []
+            for round_no in range(max(args.repeat, 1)):
+                results = {}
+                for kind in sc.daemons:
+                    if args.daemon and kind not in args.daemon:
+                        continue
+                    print(f"  running {name} with {kind} ...", file=sys.stderr, flush=True)
+                    results[kind] = run(sc, kind, duration, args.settle, args.logs, args.profile)
+                print()
+                if args.repeat > 1:
+                    print(f"round {round_no + 1} of {args.repeat}")
+                print("\n".join(table(sc, results)), flush=True)
+                if KA in results and KPY in results and min(results[KA].cpu) > 0:
+                    a, b = results[KA].cpu, results[KPY].cpu
+                    ratios.append((b[0] / a[0], b[1] / a[1]))
+            if len(ratios) > 1:
+                for i, who in enumerate(("master", "backup")):
+                    each = sorted(r[i] for r in ratios)
+                    print(
+                        f"  CPU ratio {who} over {len(each)} rounds: "
+                        + ", ".join(f"{r[i]:.2f}" for r in ratios)
+                        + f"; median {each[len(each) // 2]:.2f}"
+                    )
     except KeyboardInterrupt:
         print("scale.py: interrupted (the lab was removed)", file=sys.stderr)
         return 130
