@@ -92,6 +92,13 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     out = [" " * width + "  " + "  ".join(c.rjust(w) for c, w in zip(cols, cw, strict=True))]
     for k, values in rows:
         out.append(k.ljust(width) + "  " + "  ".join(v.rjust(w) for v, w in zip(values, cw, strict=True)))
+    for r in results:
+        if r["machine_busy_pct"] > 90:  # of all the machine's CPUs
+            out.append(
+                f"WARNING: {r['daemon']} ({r['where']}): the machine was {r['machine_busy_pct']:.0f} % busy, "
+                "saturated: its CPU is all it could get and its latencies measure the machine "
+                "(lower --servers; in the one-vCPU VM 100 is the largest N keepalived-py runs unsaturated)"
+            )
     ka = [r for r in results if r["daemon"] == "keepalived"]
     for r in results:
         same = [k for k in ka if k["servers"] == r["servers"] and k["ipvs"] == r["ipvs"]]
