@@ -149,12 +149,41 @@ async def tcp_connect(ep: Endpoint) -> Connect:
 
 
 async def tcp_attempt(ep: Endpoint) -> Connect:
-    """Connect and close at once."""
-    conn = await tcp_connect(ep)
-    if conn.sock is not None:
-        conn.sock.close()
-        conn.sock = None
-    return conn
+    """Connect and close at once: ``tcp_connect`` and ``_wait_fd`` in one coroutine, as this runs
+    for every TCP_CHECK (thousands a second) and each nested coroutine is resumed on completion."""
+    loop = asyncio.get_running_loop()
+    try:
+        sock = make_socket(ep, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    except SocketSetupError as exc:
+        return Connect("error", error=exc)
+    except OSError as exc:
+        return Connect("nosocket", error=exc)
+    try:
+        deadline = loop.time() + ep.timeout_us / US
+        err = sock.connect_ex((ep.dst_text, ep.port))
+        if err == errno.EINPROGRESS:
+            fut: asyncio.Future[bool] = loop.create_future()
+            fd = sock.fileno()
+            loop.add_writer(fd, _settle, fut, True)
+            timer = loop.call_at(deadline, _settle, fut, False)
+            try:
+                ready = await fut
+            finally:
+                timer.cancel()
+                loop.remove_writer(fd)
+            if not ready:
+                return Connect("timeout")
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err == 0:
+                return Connect("success")
+            status = "timeout" if err == errno.ETIMEDOUT else "fail"
+        elif err == 0:
+            return Connect("success")
+        else:
+            status = "fail_now" if err in _FAIL_NOW else "error"
+        return Connect(status, error=OSError(err, os.strerror(err)))
+    finally:
+        sock.close()
 
 
 # -- HTTP_GET / SSL_GET ------------------------------------------------------------------------
