@@ -43,6 +43,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -167,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         p.error("needs root (namespaces, the VM)")
+    # SIGTERM unwinds like Ctrl-C: the daemons, the server, the namespaces (and QEMU) are stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
     results: list[dict[str, Any]] = []
     if not args.native_only:
@@ -194,4 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # everything was stopped and removed on the way out
+        sys.exit(130)

@@ -491,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.servers > 1000 * 1000 or args.servers < 2:
         p.error("--servers: 2 .. 1000000")
+    # SIGTERM unwinds like Ctrl-C: the daemons, the server, the namespaces (and QEMU) are stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     spec = os.environ.get("KEEPALIVED_PY_IPVS", "")
     kernel = not spec.startswith("memory")
     daemons = [d.strip() for d in args.daemons.split(",") if d.strip()]
@@ -554,4 +556,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # everything was stopped and removed on the way out
+        sys.exit(130)
