@@ -105,6 +105,9 @@ def table(results: list[dict[str, Any]]) -> list[str]:
         same = [k for k in ka if k["servers"] == r["servers"] and k["ipvs"] == r["ipvs"]]
         if r["daemon"] != "keepalived" and same and same[0]["cpu_pct"] > 0:
             ratio = r["cpu_pct"] / same[0]["cpu_pct"]
+            if max(r["machine_busy_pct"], same[0]["machine_busy_pct"]) > 90:
+                out.append(f"CPU ratio at {r['servers']} servers: not comparable (a saturated machine)")
+                continue
             out.append(
                 f"CPU keepalived-py / keepalived at {r['servers']} servers: {ratio:.2f}x (target <= 2x)"
             )
