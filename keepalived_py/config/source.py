@@ -289,6 +289,7 @@ class _File:
         "matches",
         "name",
         "num_matches",
+        "path",
         "pattern",
         "sav_include_check",
         "saved_cwd",
@@ -302,6 +303,8 @@ class _File:
         self.stream: _Stream | None = None
         self.num_matches = 0
         self.name: str | None = None
+        # the absolute path of the file being read, to see an include loop before it explodes
+        self.path: str | None = None
         self.line_no = 0
         self.include_type = include_type
         self.sav_include_check = sav_include_check
@@ -632,6 +635,17 @@ class _Reader:
             entry.glob_next += 1
             if not self._check_glob_file(name):
                 continue
+            path = posixpath.normpath(self._abs(name))
+            chain = [e.path for e in self.stack if e is not entry and e.path is not None]
+            if path in chain:
+                # keepalived would recurse until it runs out of file descriptors, one level per
+                # include, which with two includes a level never ends: say what it is at once
+                self.file_error(
+                    INCLUDE_R,
+                    f"Configuration file '{name}' includes itself (an include loop) - skipping",
+                    hint=" -> ".join([*chain[chain.index(path) :], path]),
+                )
+                continue
             if len(self.stack) > MAX_INCLUDE_DEPTH:
                 self.file_error(
                     INCLUDE_R,
@@ -658,6 +672,7 @@ class _Reader:
             if self.copy is not None:
                 self.copy.append("# " + name)
             entry.stream = _Stream.from_bytes(data)
+            entry.path = path
             entry.num_matches += 1
             if entry is not self.stack[0] or len(entry.matches) > 1:
                 entry.name = name
