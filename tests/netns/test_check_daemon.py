@@ -434,3 +434,71 @@ def test_ha_suspend_follows_the_virtual_address(make_lab: Callable[..., Lab]) ->
         assert d.proc.wait(timeout=15) == 0
     finally:
         d.close()
+
+
+# A mail server that completes the TCP handshake (the kernel's backlog) and then never speaks.
+HUNG_SMTP = r"""
+import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], 25))
+s.listen(64)
+print("listening", flush=True)
+time.sleep(3600)
+"""
+
+
+@pytest.mark.parametrize("server", ["hung", "refusing"])
+def test_dead_smtp_server_delays_no_check(make_lab: Callable[..., Lab], server: str) -> None:
+    """Issue #6: real-server mails to a mail server that hangs (greeting never comes, 20 s
+    connect timeout) or refuses (no listener: RST) change nothing else: the server still leaves
+    and re-enters the table within keepalived's bound, twice, while the mails are pending or
+    failing, and the failures are logged as keepalived logs them."""
+    lab = make_lab(3)
+    n1, n2, n3 = lab.node(1), lab.node(2), lab.node(3)
+    www = http_server(n2)
+    http_server(n3)
+    if server == "hung":
+        smtp = n3.start([PY, "-c", HUNG_SMTP, str(n3.ipv4)], label="hung-smtp")
+        wait_until(lambda: "listening" in smtp.output(), timeout=10, what="hung SMTP server")
+    smtp_globals = f"""
+    notification_email {{
+        ops@example.com
+    }}
+    notification_email_from kpy@example.com
+    smtp_server {n3.ipv4} 25
+    smtp_connect_timeout 20
+    smtp_alert"""
+    text = conf(n1).replace("    lvs_notify_fifo", smtp_globals + "\n    lvs_notify_fifo", 1)
+    d = Daemon(n1, text)
+    try:
+        both = {"192.0.2.2:80", "192.0.2.3:80"}
+        d.wait_dests(both, timeout=10)
+        for _ in range(2):
+            stopped = time.monotonic()
+            www.stop()
+            removed = d.wait_dests({"192.0.2.3:80"}, timeout=REMOVAL_BOUND + SLACK + 5)
+            assert removed - stopped <= REMOVAL_BOUND + SLACK, (removed - stopped, REMOVAL_BOUND)
+            started = time.monotonic()
+            www = http_server(n2)
+            added = d.wait_dests(both, timeout=DELAY_LOOP + CONNECT_TIMEOUT + SLACK + 5)
+            assert added - started <= DELAY_LOOP + CONNECT_TIMEOUT + SLACK, added - started
+        out = d.proc.output()
+        if server == "hung":
+            # the mails are under way: connections to the hung server wait for its greeting
+            wait_until(
+                lambda: n3.run(["ss", "-H", "-tn", "state", "established", "sport = :25"]).stdout.strip(),
+                timeout=10,
+                what="a mail connection waiting on the hung server",
+            )
+            assert "SMTP alert successfully sent." not in out
+        else:
+            wait_until(
+                lambda: (
+                    "returned write error" in d.proc.output() or "SMTP connection ERROR to" in d.proc.output()
+                ),
+                timeout=10,
+                what="the refused connection logged",
+            )
+        assert d.proc.running()
+    finally:
+        d.close()
