@@ -318,8 +318,9 @@ class VrrpDriver:
             if deadline is not None and deadline <= self.loop.time():
                 deadline = self.loop.time() + RETRY_AFTER_ERROR
         # A later deadline (a backup hearing its master, every advert) is only stored: the
-        # queue refreshes its entry when that reaches the top (vrrp/timer_queue.py).
-        self._timers.set(self._slot, deadline)
+        # queue refreshes its entry when that reaches the top (vrrp/timer_queue.py).  A backup's
+        # one deadline is a takeover: run on time, not up to 1 ms late (runtime/vrrp_timers.py).
+        self._timers.set(self._slot, deadline, precise=self.core.state is State.BACKUP)
 
     def _execute(self, action: Action) -> None:
         if isinstance(action, SendAdvert):

@@ -28,10 +28,13 @@ from collections.abc import Callable
 class Slot:
     """One instance's deadline in a ``DeadlineQueue``."""
 
-    __slots__ = ("_entry", "_queued", "callback", "deadline")
+    __slots__ = ("_entry", "_queued", "callback", "deadline", "precise")
 
     def __init__(self, callback: Callable[[], None]) -> None:
         self.callback = callback
+        # a deadline whose lateness counts (a backup's takeover): the runtime wakes up a little
+        # before it and waits out the rest (runtime/vrrp_timers.py); the queue only carries it
+        self.precise = False
         # the true deadline (monotonic seconds), None when nothing is due
         self.deadline: float | None = None
         # the time of this slot's live heap entry (never later than ``deadline``), and its number
@@ -71,6 +74,11 @@ class DeadlineQueue:
 
     def earliest(self) -> float | None:
         """The earliest true deadline of all slots (refreshing the entries that moved)."""
+        first = self.first()
+        return None if first is None else first[0]
+
+    def first(self) -> tuple[float, Slot] | None:
+        """The earliest true deadline and its slot (refreshing the entries that moved)."""
         heap = self._heap
         while heap:
             when, entry, slot = heap[0]
@@ -89,7 +97,7 @@ class DeadlineQueue:
                 slot._entry = entry
                 heapq.heapreplace(heap, (deadline, entry, slot))
                 continue
-            return when
+            return when, slot
         return None
 
     def expire(self, now: float) -> list[Slot]:

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from keepalived_py.runtime.vrrp_timers import LoopTimers
+from keepalived_py.runtime.vrrp_timers import EARLY, LoopTimers
 from keepalived_py.vrrp.timer_queue import DeadlineQueue, Slot
 
 
@@ -192,3 +192,110 @@ def test_a_failing_callback_does_not_stop_the_others() -> None:
     timers.set(timers.slot(lambda: fired.append("b")), 1.0)
     _fire(loop)
     assert fired == ["b"]
+
+
+class _TickingLoop(_Loop):
+    """A clock that moves on by 10 us at every reading (the spin at the end of a wait)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+
+    def time(self) -> float:
+        self.now += 1e-5
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert 0 <= seconds <= EARLY  # a bounded block of the loop, never more
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_a_precise_deadline_is_armed_early_and_expires_on_time_after_a_short_wait() -> None:
+    loop = _TickingLoop()
+    timers = LoopTimers(loop, sleep=loop.sleep)
+    fired: list[float] = []
+    slot = timers.slot(lambda: fired.append(loop.now))
+    timers.set(slot, 10.0, precise=True)
+    (h,) = loop.armed()
+    assert h.when == 10.0 - EARLY
+    loop.now = h.when + 0.0002  # the loop runs the handle a little late, still early for the deadline
+    cb = h.cb
+    h.cancelled = True
+    cb()
+    assert len(fired) == 1 and 10.0 <= fired[0] < 10.0 + 0.0001
+    assert len(loop.slept) == 1 and loop.slept[0] < EARLY
+
+
+def test_a_late_or_stale_precise_entry_is_not_waited_for() -> None:
+    loop = _TickingLoop()
+    timers = LoopTimers(loop, sleep=loop.sleep)
+    fired: list[float] = []
+    slot = timers.slot(lambda: fired.append(loop.now))
+    timers.set(slot, 10.0, precise=True)
+    timers.set(slot, 11.0, precise=True)  # the master was heard: only stored
+    (h,) = loop.armed()
+    loop.now = h.when
+    h.cancelled = True
+    h.cb()  # the stale entry: refreshed, re-armed early for the true deadline, no wait
+    assert fired == [] and loop.slept == []
+    (h,) = loop.armed()
+    assert h.when == 11.0 - EARLY
+    loop.now = 11.5  # a loaded machine ran it late: it expires at once
+    h.cancelled = True
+    h.cb()
+    assert len(fired) == 1 and loop.slept == []
+
+
+def test_periodic_deadlines_are_never_waited_for() -> None:
+    loop = _TickingLoop()
+    timers = LoopTimers(loop, sleep=loop.sleep)
+    fired: list[float] = []
+    master = timers.slot(lambda: fired.append(loop.now))
+    timers.set(master, 5.0)  # a master's advert timer: armed at its time
+    (h,) = loop.armed()
+    assert h.when == 5.0
+    loop.now = 4.9995  # woken early for another reason: nothing runs, nothing blocks
+    h.cancelled = True
+    h.cb()
+    assert fired == [] and loop.slept == []
+    assert loop.armed()[0].when == 5.0
+
+
+def test_a_precise_deadline_just_after_a_periodic_one_is_armed_again_at_once() -> None:
+    loop = _TickingLoop()
+    timers = LoopTimers(loop, sleep=loop.sleep)
+    fired: list[str] = []
+    timers.set(timers.slot(lambda: fired.append("master")), 5.0)
+    backup = timers.slot(lambda: fired.append("backup"))
+    timers.set(backup, 5.001, precise=True)
+    (h,) = loop.armed()
+    assert h.when == 5.001 - EARLY
+    loop.now = 5.0
+    h.cancelled = True
+    h.cb()  # the master's advert is due: runs; the backup's handle is armed (in the past)
+    assert fired == ["master"] and loop.slept == []
+    (h,) = loop.armed()
+    assert h.when == 5.001 - EARLY
+    h.cancelled = True
+    h.cb()  # the loop's next iteration: waits out the backup's deadline (< EARLY)
+    assert fired == ["master", "backup"] and len(loop.slept) == 1 and 5.001 <= loop.now < 5.0011
+
+
+def test_on_an_asyncio_loop_a_precise_deadline_never_expires_before_its_time() -> None:
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        timers = LoopTimers.for_loop(loop)
+        fired: list[float] = []
+        deadlines: list[float] = []
+        for k in range(5):
+            slot = timers.slot(lambda: fired.append(loop.time()))
+            deadlines.append(loop.time() + 0.005 * (k + 1) + 0.0003)
+            timers.set(slot, deadlines[-1], precise=True)
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert len(fired) == 5
+        assert all(f >= d for f, d in zip(fired, deadlines, strict=True))  # a takeover is never early
+    finally:
+        loop.close()
