@@ -24,7 +24,7 @@ import os
 import socket
 import ssl
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from keepalived_py.adapters import script_runner
@@ -148,42 +148,99 @@ async def tcp_connect(ep: Endpoint) -> Connect:
 # -- TCP_CHECK -------------------------------------------------------------------------------
 
 
-async def tcp_attempt(ep: Endpoint) -> Connect:
-    """Connect and close at once: ``tcp_connect`` and ``_wait_fd`` in one coroutine, as this runs
-    for every TCP_CHECK (thousands a second) and each nested coroutine is resumed on completion."""
-    loop = asyncio.get_running_loop()
+class TcpProbe:
+    """One TCP_CHECK attempt on plain loop callbacks: a non-blocking connect(), a writer
+    callback on its descriptor and one timer for ``connect_timeout``; ``done(status, errno)``
+    is called once (``status`` as ``Connect.status``) after the socket is closed.
+
+    No Task, Future or timeout context per attempt: TCP_CHECK runs thousands of attempts a
+    second and asyncio's per-attempt objects were most of the checker's CPU."""
+
+    __slots__ = ("_done", "_fd", "_loop", "_sock", "_timer")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        deadline: float,
+        done: Callable[[str, int], object],
+    ) -> None:
+        self._loop = loop
+        self._sock = sock
+        self._fd = fd = sock.fileno()
+        self._done = done
+        loop.add_writer(fd, self._writable)
+        self._timer = loop.call_at(deadline, self._expired)
+
+    def _end(self) -> None:
+        self._loop.remove_writer(self._fd)
+        self._timer.cancel()
+        self._sock.close()
+
+    def _writable(self) -> None:
+        err = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        self._end()
+        if err == 0:
+            self._done("success", 0)
+        else:
+            self._done("timeout" if err == errno.ETIMEDOUT else "fail", err)
+
+    def _expired(self) -> None:
+        self._end()
+        self._done("timeout", 0)
+
+    def cancel(self) -> None:
+        """Stop without calling ``done`` (the process is stopping); nothing once it ended (its
+        descriptor number may belong to another socket by then)."""
+        if self._sock.fileno() != -1:
+            self._end()
+
+
+def tcp_probe(
+    loop: asyncio.AbstractEventLoop, ep: Endpoint, done: Callable[[str, int], object]
+) -> TcpProbe | None:
+    """Start a TCP_CHECK attempt toward ``ep`` (connect, then close at once); None when it
+    ended already (``done`` was called before returning: no socket, bind error, connect()
+    refused or completed at once), else the running probe (``cancel()`` stops it)."""
     try:
         sock = make_socket(ep, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     except SocketSetupError as exc:
-        return Connect("error", error=exc)
+        done("error", exc.errno or 0)
+        return None
     except OSError as exc:
-        return Connect("nosocket", error=exc)
+        done("nosocket", exc.errno or 0)
+        return None
+    deadline = loop.time() + ep.timeout_us / US
     try:
-        deadline = loop.time() + ep.timeout_us / US
         err = sock.connect_ex((ep.dst_text, ep.port))
-        if err == errno.EINPROGRESS:
-            fut: asyncio.Future[bool] = loop.create_future()
-            fd = sock.fileno()
-            loop.add_writer(fd, _settle, fut, True)
-            timer = loop.call_at(deadline, _settle, fut, False)
-            try:
-                ready = await fut
-            finally:
-                timer.cancel()
-                loop.remove_writer(fd)
-            if not ready:
-                return Connect("timeout")
-            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err == 0:
-                return Connect("success")
-            status = "timeout" if err == errno.ETIMEDOUT else "fail"
-        elif err == 0:
-            return Connect("success")
-        else:
-            status = "fail_now" if err in _FAIL_NOW else "error"
-        return Connect(status, error=OSError(err, os.strerror(err)))
+    except OSError as exc:  # e.g. a bad address for the family
+        err = exc.errno or errno.EINVAL
+    if err == errno.EINPROGRESS:
+        return TcpProbe(loop, sock, deadline, done)
+    sock.close()
+    if err == 0:
+        done("success", 0)
+    else:
+        done("fail_now" if err in _FAIL_NOW else "error", err)
+    return None
+
+
+async def tcp_attempt(ep: Endpoint) -> Connect:
+    """``tcp_probe`` awaited (the socket is closed when it returns)."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[tuple[str, int]] = loop.create_future()
+
+    def done(status: str, err: int) -> None:
+        if not fut.done():
+            fut.set_result((status, err))
+
+    probe = tcp_probe(loop, ep, done)
+    try:
+        status, err = await fut
     finally:
-        sock.close()
+        if probe is not None:
+            probe.cancel()
+    return Connect(status, error=OSError(err, os.strerror(err)) if err else None)
 
 
 # -- HTTP_GET / SSL_GET ------------------------------------------------------------------------

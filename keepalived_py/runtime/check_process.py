@@ -5,7 +5,8 @@ servers.  Here it is one asyncio loop:
 
 * one ``PoolState`` (check/health.py) per virtual server and one checker object per configured
   checker (runtime/checkers.py); a heap of due times and a single loop timer start the attempts,
-  each attempt an asyncio task, so thousands of checkers run without threads;
+  each attempt an asyncio task (TCP_CHECK's: plain loop callbacks, ``begin``), so thousands of
+  checkers run without threads;
 * a verdict goes to the pool, whose events become keepalived's log lines, notify scripts
   (``notify_up``/``notify_down``/``quorum_up``/``quorum_down``), notify FIFO lines and mails;
 * the table: the desired table of each changed virtual server (``ipvs_desired``) is compared with
@@ -1212,6 +1213,7 @@ class CheckDaemon:
         self.stop_event = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._probes: dict[Slot, Any] = {}  # attempts on loop callbacks, to cancel at stop
         self._ipvs = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipvs")
         self._sync_task: asyncio.Task[None] | None = None
         # lvs_timeouts, and lvs_sync_daemon without a VRRP instance (runtime/lvs_globals.py)
@@ -1239,9 +1241,41 @@ class CheckDaemon:
         assert self.engine is not None
         self._timer = None
         for slot in self.engine.due_slots(self.now()):
+            begin = getattr(slot.checker, "begin", None)
+            if begin is not None:
+                self._begin(slot, begin)
+                continue
             task = self.loop.create_task(self._attempt(slot))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        self._arm()
+
+    def _begin(self, slot: Slot, begin: Callable[[Callable[[AttemptOutcome], None]], Any]) -> None:
+        """An attempt on loop callbacks (TCP_CHECK): no task, ``_ended`` when it is over."""
+        was_up = slot.checker.is_up
+
+        def done(outcome: AttemptOutcome) -> None:
+            self._probes.pop(slot, None)
+            self._ended(slot, outcome, was_up)
+
+        try:
+            probe = begin(done)
+        except Exception:  # a checker must never stop the process
+            log.exception("checker %s of %s failed", slot.checker.KIND, trio(slot.rs.address, None))
+            self._probes.pop(slot, None)
+            self._ended(slot, slot.checker.skip(self.now()), was_up)
+            return
+        if probe is not None:
+            self._probes[slot] = probe
+
+    def _ended(self, slot: Slot, outcome: AttemptOutcome, was_up: bool) -> None:
+        assert self.engine is not None
+        try:
+            self.engine.handle(slot, outcome, was_up)
+        except Exception:
+            log.exception("checker %s of %s failed", slot.checker.KIND, trio(slot.rs.address, None))
+            slot.running = False
+        self._kick()
         self._arm()
 
     async def _attempt(self, slot: Slot) -> None:
@@ -1326,6 +1360,9 @@ class CheckDaemon:
                 address_watch.close()
             if self._timer is not None:
                 self._timer.cancel()
+            for probe in list(self._probes.values()):
+                probe.cancel()
+            self._probes.clear()
             for task in list(self._tasks):
                 task.cancel()
             if self._tasks:

@@ -10,6 +10,9 @@
     checker.skip(now_us())                        # instead of attempt() while suspended
                                                   # (ha_suspend): next try a delay_loop later
 
+``TcpChecker`` also has ``begin(done)``: the same attempt on plain loop callbacks (no Task,
+no Future), ``done(outcome)`` called when it ends; the checker process uses it where present.
+
 ``checker.build_logs`` holds what keepalived logs about the checker while reading the config
 (an HTTP regex that does not compile): log it once at start.
 
@@ -31,7 +34,7 @@ import asyncio
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keepalived_py.adapters import probes
@@ -154,17 +157,29 @@ class TcpChecker(HealthChecker):
         super().__init__(vs, rs, index, model, log_all=log_all)
         self.rule = TcpRule(self.timing, alpha=self.alpha, name=self.name, log_all=self.log_all)
 
-    async def attempt(self) -> AttemptOutcome:
-        conn = await probes.tcp_attempt(self.endpoint)
+    def _outcome(self, status: str) -> AttemptOutcome:
         now = now_us()
-        if conn.status == "nosocket":
+        if status == "nosocket":
             return self.rule.skip(now, "TCP connect fail to create socket. Rescheduling.")
-        if conn.status == "error":
+        if status == "error":
             return self.rule.skip(now, "TCP socket bind failed. Rescheduling.")
         result: AttemptOutcome = self.rule.result(
-            conn.status == "success", now, timed_out=conn.status == "timeout", quiet=conn.status == "fail_now"
+            status == "success", now, timed_out=status == "timeout", quiet=status == "fail_now"
         )
         return result
+
+    async def attempt(self) -> AttemptOutcome:
+        conn = await probes.tcp_attempt(self.endpoint)
+        return self._outcome(conn.status)
+
+    def begin(self, done: Callable[[AttemptOutcome], object]) -> probes.TcpProbe | None:
+        """``attempt`` without a coroutine: ``done(outcome)`` is called from a loop callback (or
+        before returning, then None is returned); the probe returned can be cancelled."""
+
+        def ended(status: str, err: int) -> None:
+            done(self._outcome(status))
+
+        return probes.tcp_probe(asyncio.get_running_loop(), self.endpoint, ended)
 
 
 class HttpChecker(HealthChecker):
