@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import heapq
 import itertools
 import os
+import select
 import socket
 import ssl
 import struct
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -148,36 +151,119 @@ async def tcp_connect(ep: Endpoint) -> Connect:
 # -- TCP_CHECK -------------------------------------------------------------------------------
 
 
+class _ProbeMux:
+    """The running TCP probes of one loop: their own epoll set (one reader on the loop) and
+    their connect timeouts in a heap under one loop timer.
+
+    What asyncio's add_writer/remove_writer and call_at cost per attempt (a Handle, a
+    SelectorKey, a TimerHandle, several Python calls each) was most of a TCP_CHECK attempt's
+    CPU; here an attempt is one epoll_ctl (close() drops it from the set) and one heap entry."""
+
+    __slots__ = ("_ep", "_heap", "_loop", "_probes", "_seq", "_timer", "_when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._ep = select.epoll(flags=select.EPOLL_CLOEXEC)
+        self._probes: dict[int, TcpProbe] = {}
+        self._heap: list[tuple[float, int, TcpProbe]] = []
+        self._seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._when = 0.0
+        loop.add_reader(self._ep.fileno(), self._ready)
+
+    def add(self, probe: TcpProbe, fd: int, deadline: float) -> None:
+        self._ep.register(fd, select.EPOLLOUT | select.EPOLLONESHOT)
+        self._probes[fd] = probe
+        self._seq += 1
+        heapq.heappush(self._heap, (deadline, self._seq, probe))
+        if self._timer is None or deadline < self._when:
+            self._arm(deadline)
+
+    def remove(self, fd: int) -> None:
+        """``fd`` is about to be closed (which takes it out of the epoll set)."""
+        del self._probes[fd]
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._when = when
+        self._timer = self._loop.call_at(when, self._expire)
+
+    def _ready(self) -> None:
+        probes = self._probes
+        for fd, _ in self._ep.poll(0):
+            probe = probes.get(fd)
+            if probe is not None:
+                probe._writable()
+
+    def _expire(self) -> None:
+        self._timer = None
+        heap = self._heap
+        now = self._loop.time()
+        while heap and (heap[0][2]._sock is None or heap[0][0] <= now):
+            probe = heapq.heappop(heap)[2]
+            if probe._sock is not None:
+                probe._expired()
+        if heap:
+            self._arm(heap[0][0])
+        elif not self._probes:
+            self.close()  # idle for a connect_timeout: the next probe opens another
+
+    def close(self) -> None:
+        """Stop every running probe (no ``done``) and release the epoll set."""
+        if _MUXES.get(self._loop) is self:
+            del _MUXES[self._loop]
+        for probe in list(self._probes.values()):
+            probe._end()
+        self._heap.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._ep.closed:
+            if not self._loop.is_closed():
+                self._loop.remove_reader(self._ep.fileno())
+            self._ep.close()
+
+
+_MUXES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ProbeMux] = weakref.WeakKeyDictionary()
+
+
+def _mux(loop: asyncio.AbstractEventLoop) -> _ProbeMux:
+    mux = _MUXES.get(loop)
+    if mux is None:
+        mux = _MUXES[loop] = _ProbeMux(loop)
+    return mux
+
+
 class TcpProbe:
-    """One TCP_CHECK attempt on plain loop callbacks: a non-blocking connect(), a writer
-    callback on its descriptor and one timer for ``connect_timeout``; ``done(status, errno)``
-    is called once (``status`` as ``Connect.status``) after the socket is closed.
+    """One TCP_CHECK attempt on plain loop callbacks: a non-blocking connect(), its descriptor
+    watched for writability and a deadline for ``connect_timeout`` (both in the loop's
+    ``_ProbeMux``); ``done(status, errno)`` is called once (``status`` as ``Connect.status``)
+    after the socket is closed.
 
     No Task, Future or timeout context per attempt: TCP_CHECK runs thousands of attempts a
     second and asyncio's per-attempt objects were most of the checker's CPU."""
 
-    __slots__ = ("_done", "_fd", "_loop", "_sock", "_timer")
+    __slots__ = ("_done", "_fd", "_mux", "_sock")
 
     def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        sock: socket.socket,
-        deadline: float,
-        done: Callable[[str, int], object],
+        self, mux: _ProbeMux, sock: socket.socket, deadline: float, done: Callable[[str, int], object]
     ) -> None:
-        self._loop = loop
-        self._sock = sock
+        self._mux = mux
+        self._sock: socket.socket | None = sock
         self._fd = fd = sock.fileno()
         self._done = done
-        loop.add_writer(fd, self._writable)
-        self._timer = loop.call_at(deadline, self._expired)
+        mux.add(self, fd, deadline)
 
     def _end(self) -> None:
-        self._loop.remove_writer(self._fd)
-        self._timer.cancel()
-        self._sock.close()
+        sock = self._sock
+        if sock is not None:
+            self._sock = None
+            self._mux.remove(self._fd)
+            sock.close()
 
     def _writable(self) -> None:
+        assert self._sock is not None
         err = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         self._end()
         if err == 0:
@@ -190,14 +276,23 @@ class TcpProbe:
         self._done("timeout", 0)
 
     def cancel(self) -> None:
-        """Stop without calling ``done`` (the process is stopping); nothing once it ended (its
-        descriptor number may belong to another socket by then)."""
-        if self._sock.fileno() != -1:
-            self._end()
+        """Stop without calling ``done`` (the process is stopping); nothing once it ended."""
+        self._end()
+
+
+def close_probes(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop the TCP probes running on ``loop`` (their ``done`` is not called)."""
+    mux = _MUXES.get(loop)
+    if mux is not None:
+        mux.close()
 
 
 def tcp_probe(
-    loop: asyncio.AbstractEventLoop, ep: Endpoint, done: Callable[[str, int], object]
+    loop: asyncio.AbstractEventLoop,
+    ep: Endpoint,
+    done: Callable[[str, int], object],
+    *,
+    mux: _ProbeMux | None = None,
 ) -> TcpProbe | None:
     """Start a TCP_CHECK attempt toward ``ep`` (connect, then close at once); None when it
     ended already (``done`` was called before returning: no socket, bind error, connect()
@@ -216,7 +311,7 @@ def tcp_probe(
     except OSError as exc:  # e.g. a bad address for the family
         err = exc.errno or errno.EINVAL
     if err == errno.EINPROGRESS:
-        return TcpProbe(loop, sock, deadline, done)
+        return TcpProbe(mux or _mux(loop), sock, deadline, done)
     sock.close()
     if err == 0:
         done("success", 0)
@@ -234,12 +329,12 @@ async def tcp_attempt(ep: Endpoint) -> Connect:
         if not fut.done():
             fut.set_result((status, err))
 
-    probe = tcp_probe(loop, ep, done)
+    mux = _ProbeMux(loop)  # its own, closed here: nothing stays open after an awaited attempt
     try:
+        tcp_probe(loop, ep, done, mux=mux)
         status, err = await fut
     finally:
-        if probe is not None:
-            probe.cancel()
+        mux.close()
     return Connect(status, error=OSError(err, os.strerror(err)) if err else None)
 
 

@@ -49,8 +49,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from ipaddress import ip_address
+from types import MappingProxyType
 from typing import Any, Protocol
 
+from keepalived_py.adapters import probes
 from keepalived_py.check import ipvs_diff
 from keepalived_py.check.health import PoolLog, PoolState, QuorumChanged, ServerChanged, Verdict
 from keepalived_py.check.ipvs_desired import RealServerHealth, VirtualServerHealth, desired_table
@@ -774,6 +776,11 @@ class CheckEngine:
             return
         for line in outcome.logs:
             log.info("%s", line)
+        if outcome.weight_delta or outcome.verdict is not None:
+            self._judged(slot, outcome, was_up)
+        self._push(slot)
+
+    def _judged(self, slot: Slot, outcome: AttemptOutcome, was_up: bool) -> None:
         i = slot.vs_index
         pool = self.pools[i]
         vs = pool.vs
@@ -791,7 +798,6 @@ class CheckEngine:
                 self.notes.mail_rs(
                     vs, rs, kind=slot.checker.KIND, up=up, was_alive=was_alive, alive=server.alive
                 )
-        self._push(slot)
 
     def _weight(self, i: int, rs: RealServer, weight: int) -> None:
         pool = self.pools[i]
@@ -911,10 +917,14 @@ class CheckEngine:
         want = self.want[i]
         if want is None or not self.incremental[i]:
             return None
-        vs = self.pools[i].vs
-        changed = [rs for rs in vs.real_servers if rs.address in addresses]
+        pool = self.pools[i]
+        vs = pool.vs
+        if len(addresses) == 1:  # the usual case: one verdict (no pass over the whole pool)
+            changed = [pool.servers[a].config for a in addresses]
+        else:
+            changed = [rs for rs in vs.real_servers if rs.address in addresses]
         names = self._sub_table(vs, changed, None)
-        now = self._sub_table(vs, changed, self.pools[i])
+        now = self._sub_table(vs, changed, pool)
         if names.services.keys() != want.services.keys():
             return None
         adds: list[ipvs_diff.Op] = []
@@ -926,10 +936,13 @@ class CheckEngine:
                 return None
             mine = names.services[key].dests.keys()
             fresh = now.services[key].dests if key in now.services else {}
-            dests = {k: v for k, v in svc.dests.items() if k not in mine}
+            # a copy that keeps the hashes (no pass over the pool in Python): the others stay
+            src = svc.dests
+            dests = src.copy() if isinstance(src, MappingProxyType) else dict(src)
             for dkey in sorted(mine):
                 attrs = fresh.get(dkey)
                 have = current.dests.get(dkey)
+                dests.pop(dkey, None)
                 if attrs is not None:
                     dests[dkey] = attrs
                     if have is None:
@@ -1363,6 +1376,7 @@ class CheckDaemon:
             for probe in list(self._probes.values()):
                 probe.cancel()
             self._probes.clear()
+            probes.close_probes(self.loop)
             for task in list(self._tasks):
                 task.cancel()
             if self._tasks:
