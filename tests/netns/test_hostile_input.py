@@ -549,6 +549,12 @@ def mutate(text: str, rng: random.Random) -> str:
 def _outcome(node: Node, argv: list[str], label: str) -> tuple[str, str]:
     """Start, let it settle, stop: ("exit N" | "ran, SIGTERM -> N", output)."""
     proc = node.start(argv, label=label)
+    # the settling time counts from the first line: before it, a loaded machine may still be
+    # starting the interpreter, whose signals are not held yet (keepalived-py holds them from
+    # its first log line on), so a SIGTERM then would test the machine's load, not the daemon
+    first_line = time.monotonic() + 60
+    while proc.running() and not proc.output().strip() and time.monotonic() < first_line:
+        time.sleep(0.05)
     deadline = time.monotonic() + SETTLE
     while proc.running() and time.monotonic() < deadline:
         time.sleep(0.05)
