@@ -56,6 +56,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.failover import cpu_ticks, process_tree, split_cpu_ticks  # noqa: E402
+
 KEEPALIVED = "/usr/sbin/keepalived"
 KPY = str(REPO / ".venv" / "bin" / "keepalived-py")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -208,47 +212,6 @@ def lab(n: int) -> Iterator[tuple[str, str]]:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def _children() -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        out.setdefault(ppid, []).append(int(entry.name))
-    return out
-
-
-def tree(pid: int) -> list[int]:
-    kids, out, todo = _children(), [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, ()))
-    return out
-
-
-def ticks(pids: list[int]) -> int:
-    return sum(split_ticks(pids))
-
-
-def split_ticks(pids: list[int]) -> tuple[int, int]:
-    """(utime, stime) of ``pids``."""
-    user = system = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        user += int(rest[11])
-        system += int(rest[12])
-    return user, system
-
-
 def machine() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs."""
     with open("/proc/stat", encoding="ascii") as f:
@@ -396,16 +359,22 @@ def measure(
         while time.monotonic() < warm_end:
             run.step()
             time.sleep(args.poll)
-        pids = tree(run.proc.pid)
+        pids = process_tree(run.proc.pid)
         me = os.getpid()
-        t0, c0, s0, d0, m0 = time.monotonic(), split_ticks(pids), ticks([server_pid]), ticks([me]), machine()
+        t0, c0, s0, d0, m0 = (
+            time.monotonic(),
+            split_cpu_ticks(pids),
+            cpu_ticks([server_pid]),
+            cpu_ticks([me]),
+            machine(),
+        )
         r0, a0, x0 = len(run.removal), len(run.readd), len(run.missed)
         while time.monotonic() < t0 + args.duration:
             run.step()
             time.sleep(args.poll)
         t1 = time.monotonic()
-        pids = tree(run.proc.pid)
-        c1, s1, d1, m1 = split_ticks(pids), ticks([server_pid]), ticks([me]), machine()
+        pids = process_tree(run.proc.pid)
+        c1, s1, d1, m1 = split_cpu_ticks(pids), cpu_ticks([server_pid]), cpu_ticks([me]), machine()
         # let the transitions of the window's end be resolved (not counted in CPU)
         settle = time.monotonic() + TARGET + 3
         while time.monotonic() < settle:

@@ -378,15 +378,21 @@ def process_tree(pid: int) -> list[int]:
 
 
 def cpu_ticks(pids: list[int]) -> int:
-    total = 0
+    return sum(split_cpu_ticks(pids))
+
+
+def split_cpu_ticks(pids: list[int]) -> tuple[int, int]:
+    """utime and stime ticks of ``pids`` (fields 14 and 15 of /proc/PID/stat)."""
+    user = system = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
                 rest = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(rest[11]) + int(rest[12])  # utime, stime (fields 14, 15)
-    return total
+        user += int(rest[11])
+        system += int(rest[12])
+    return user, system
 
 
 def rss_kib(pids: list[int]) -> int:

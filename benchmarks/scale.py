@@ -54,7 +54,7 @@ from types import FrameType
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.failover import CLK_TCK, _netlink_in, process_tree, rss_kib  # noqa: E402
+from benchmarks.failover import CLK_TCK, _netlink_in, process_tree, rss_kib, split_cpu_ticks  # noqa: E402
 from tests.netns.lab import Lab, Node, Proc, _ip, _sysctl, root_available  # noqa: E402
 from tests.netns.vrrp_lab import keepalived_available, start_keepalived, start_kpy_argv  # noqa: E402
 
@@ -233,20 +233,6 @@ def _start(kind: str, node: Node, conf: str, profile: str | None = None) -> Proc
     return node.start(argv, label="keepalived-py")
 
 
-def _ticks(pids: list[int]) -> tuple[int, int]:
-    """utime and stime ticks of ``pids`` (fields 14 and 15 of /proc/PID/stat)."""
-    user = system = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        user += int(rest[11])
-        system += int(rest[12])
-    return user, system
-
-
 def _entering(path: str, offset: int) -> list[str]:
     with open(path, "rb") as f:
         f.seek(offset)
@@ -289,7 +275,7 @@ def run(
         time.sleep(settle)
         trees = [process_tree(p.pid) for p in procs]
         offsets = [os.path.getsize(p.log_path) for p in procs]
-        ticks = [_ticks(t) for t in trees]
+        ticks = [split_cpu_ticks(t) for t in trees]
         rss = [rss_kib(t) for t in trees]
         if profile and kind == KPY and not PROFILE_FROM_START:
             for pid in (pid for tree in trees for pid in tree):
@@ -314,7 +300,7 @@ def run(
                     os.kill(pid, signal.SIGALRM)  # profile_kpy.py stops profiling
         res.window = elapsed
         res.load = _loadavg()
-        end_ticks = [_ticks(t) for t in trees]
+        end_ticks = [split_cpu_ticks(t) for t in trees]
         share = [
             (100.0 * (e[0] - s[0]) / CLK_TCK / elapsed, 100.0 * (e[1] - s[1]) / CLK_TCK / elapsed)
             for s, e in zip(ticks, end_ticks, strict=True)
