@@ -1,13 +1,17 @@
-"""Addresses and links through netlink (pyroute2's IPRoute): add/remove VIPs, read link state.
+"""Addresses and links through netlink: add/remove VIPs, read link state, routes and rules.
 
 Thin: the runtime says which address to add or remove on which interface; this module turns
 that into one netlink request and reports what the kernel answered.  "Already there" on add and
 "not there" on remove count as done (keepalived does not fail on them either).
 
 Calls are synchronous; a netlink request to the local kernel takes well under a millisecond.
-pyroute2 0.9's synchronous IPRoute runs an event loop of its own, which cannot run inside the
-daemon's asyncio loop, so the IPRoute socket lives in one worker thread and each call waits for
-its answer there.
+Adding and removing VIPs is on the failover path, so those two requests are encoded here
+(``encode_address_request``, cached per address and interface) and sent on a plain rtnetlink
+socket from the caller's thread: the kernel handles an address request inside ``send`` and
+the ack is queued when it returns.  The rest (link and address dumps, routes, rules) goes
+through pyroute2: its synchronous IPRoute runs an event loop of its own, which cannot run
+inside the daemon's asyncio loop, so that socket lives in one worker thread and each call
+waits for its answer there (a thread hop and pyroute2's machinery, ~0.8 ms a request).
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import os
 import socket
+import struct
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +44,97 @@ IFF_UP = 0x1
 IFF_RUNNING = 0x40
 IFF_NOARP = 0x80
 T = TypeVar("T")
+
+# netlink / rtnetlink numbers (linux/netlink.h, linux/rtnetlink.h, linux/if_addr.h)
+_NETLINK_ROUTE = 0
+NLMSG_ERROR = 2
+RTM_NEWADDR = 20
+RTM_DELADDR = 21
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+NLM_F_EXCL = 0x200
+NLM_F_CREATE = 0x400
+IFA_ADDRESS = 1
+IFA_LOCAL = 2
+IFA_LABEL = 3
+IFA_BROADCAST = 4
+IFA_CACHEINFO = 6
+IFA_FLAGS = 8
+_NLMSGHDR = struct.Struct("=IHHII")  # length, type, flags, sequence, port
+_IFADDRMSG = struct.Struct("=BBBBI")  # family, prefix length, flags, scope, ifindex
+_REQUEST_CACHE_SIZE = 4096
+_ACK_TIMEOUT = 5.0  # seconds; the kernel answers inside send(), this only guards a lost ack
+
+
+def _attr(kind: int, payload: bytes) -> bytes:
+    """One netlink attribute, padded to 4 bytes."""
+    length = 4 + len(payload)
+    return struct.pack("=HH", length, kind) + payload + bytes(-length % 4)
+
+
+def encode_address_request(ip: IpAddress, index: int, *, add: bool) -> bytes:
+    """RTM_NEWADDR (create, exclusive) or RTM_DELADDR for ``ip`` on ``index``, with an ack asked for.
+
+    Sequence number and port are 0 (the sender patches the sequence number).  The attributes
+    are those ``ip addr add`` sends: IFA_LOCAL is the address itself (IFA_ADDRESS is the peer
+    when there is one; IPv6 without a peer needs only IFA_ADDRESS), broadcast and label are
+    IPv4 only, flags beyond ifa_flags' 8 bits go in IFA_FLAGS (ifa_flags stays 0), and an
+    IPv6 preferred lifetime comes as IFA_CACHEINFO with an infinite valid lifetime.  A
+    removal carries the addresses and prefix length only, which is what the kernel matches.
+    """
+    family = socket.AF_INET if ip.family == 4 else socket.AF_INET6
+    local = socket.inet_pton(family, ip.address)
+    attrs = [_attr(IFA_ADDRESS, socket.inet_pton(family, ip.peer) if ip.peer else local)]
+    if ip.peer or ip.family == 4:
+        attrs.append(_attr(IFA_LOCAL, local))
+    if add:
+        if ip.family == 4 and ip.broadcast:
+            attrs.append(_attr(IFA_BROADCAST, socket.inet_pton(family, ip.broadcast)))
+        if ip.family == 4 and ip.label:
+            attrs.append(_attr(IFA_LABEL, ip.label.encode() + b"\0"))
+        flags = 0
+        if ip.family == 6:
+            # keepalived adds every IPv6 VIP without DAD: usable at once, and a split brain
+            # cannot leave it "dadfailed" forever (vrrp_ipaddress.c).
+            flags |= IFA_F_NODAD
+            flags |= IFA_F_HOMEADDRESS if ip.home else 0
+            flags |= IFA_F_MANAGETEMPADDR if ip.mngtmpaddr else 0
+        flags |= IFA_F_NOPREFIXROUTE if ip.noprefixroute else 0
+        flags |= IFA_F_MCAUTOJOIN if ip.autojoin else 0
+        if flags:
+            attrs.append(_attr(IFA_FLAGS, struct.pack("=I", flags)))
+        if ip.family == 6 and ip.preferred_lft is not None and ip.preferred_lft != INFINITY_LIFE_TIME:
+            # preferred_lft 0 marks the VIP deprecated (never chosen as a source address)
+            cacheinfo = struct.pack("=IIII", ip.preferred_lft, INFINITY_LIFE_TIME, 0, 0)
+            attrs.append(_attr(IFA_CACHEINFO, cacheinfo))
+    body = _IFADDRMSG.pack(family, ip.prefix_len, 0, ip.scope if add else 0, index) + b"".join(attrs)
+    if add:
+        kind, flags = RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+    else:
+        kind, flags = RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK
+    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), kind, flags, 0, 0) + body
+
+
+def parse_ack(data: bytes, seq: int) -> int | None:
+    """The errno of the NLMSG_ERROR answering ``seq`` in ``data`` (0 = done), None if absent.
+
+    Other messages (an ack of an earlier request given up on) are skipped.
+    """
+    offset = 0
+    while offset + _NLMSGHDR.size <= len(data):
+        length, kind, _flags, msg_seq, _port = _NLMSGHDR.unpack_from(data, offset)
+        if length < _NLMSGHDR.size or offset + length > len(data):
+            return None
+        if kind == NLMSG_ERROR and msg_seq == seq and length >= _NLMSGHDR.size + 4:
+            (error,) = struct.unpack_from("=i", data, offset + _NLMSGHDR.size)
+            return -int(error)
+        offset += (length + 3) & ~3
+    return None
+
+
+def _complaint(code: int) -> str:
+    """The kernel's errno as pyroute2's NetlinkError printed it: ``(17, 'File exists')``."""
+    return str((code, os.strerror(code)))
 
 
 _RULE_ACTIONS = {
@@ -61,9 +159,15 @@ class LinkState:
 
 
 class NetlinkAddresses:
-    """One IPRoute socket for the whole process."""
+    """One IPRoute socket (in its worker thread) and one raw rtnetlink socket for VIPs."""
 
     def __init__(self) -> None:
+        self._raw = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_ROUTE)
+        self._raw.bind((0, 0))
+        self._raw.settimeout(_ACK_TIMEOUT)
+        self._raw_lock = threading.Lock()
+        self._seq = 0
+        self._requests: dict[tuple[IpAddress, int, bool], bytearray] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
         self._ipr: Any = self._call(IPRoute)
 
@@ -78,6 +182,7 @@ class NetlinkAddresses:
         with contextlib.suppress(Exception):
             self._call(self._ipr.close)
         self._pool.shutdown(wait=True)
+        self._raw.close()
 
     def ifindex(self, ifname: str) -> int | None:
         try:
@@ -135,62 +240,50 @@ class NetlinkAddresses:
         want = ipaddress.ip_address(address)
         return any(ipaddress.ip_address(a) == want for a, _ in self.addresses(ifname))
 
-    def _addr_args(self, ip: IpAddress, ifname: str) -> dict[str, Any] | None:
+    def _address_request(self, ip: IpAddress, ifname: str, *, add: bool) -> bytearray | None:
+        """The encoded request for ``ip`` (sequence number to be patched), None without interface."""
         index = self.ifindex(ip.dev or ifname)
         if index is None:
             return None
-        kw: dict[str, Any] = {"index": index, "address": ip.address, "prefixlen": ip.prefix_len}
-        if ip.family == 4:
-            if ip.broadcast:
-                kw["broadcast"] = ip.broadcast
-            if ip.label:
-                kw["label"] = ip.label
-        kw["scope"] = ip.scope
-        if ip.peer:
-            kw["local"] = ip.address
-            kw["address"] = ip.peer
-        flags = 0
-        if ip.family == 6:
-            # keepalived adds every IPv6 VIP without DAD: usable at once, and a split brain
-            # cannot leave it "dadfailed" forever (vrrp_ipaddress.c).
-            flags |= IFA_F_NODAD
-            flags |= IFA_F_HOMEADDRESS if ip.home else 0
-            flags |= IFA_F_MANAGETEMPADDR if ip.mngtmpaddr else 0
-        flags |= IFA_F_NOPREFIXROUTE if ip.noprefixroute else 0
-        flags |= IFA_F_MCAUTOJOIN if ip.autojoin else 0
-        if flags:
-            kw["IFA_FLAGS"] = flags
-        if ip.family == 6 and ip.preferred_lft is not None and ip.preferred_lft != INFINITY_LIFE_TIME:
-            # preferred_lft 0 marks the VIP deprecated (never chosen as a source address)
-            kw["IFA_CACHEINFO"] = {"ifa_preferred": ip.preferred_lft, "ifa_valid": INFINITY_LIFE_TIME}
-        return kw
+        key = (ip, index, add)
+        request = self._requests.get(key)
+        if request is None:
+            if len(self._requests) >= _REQUEST_CACHE_SIZE:
+                self._requests.clear()
+            request = self._requests[key] = bytearray(encode_address_request(ip, index, add=add))
+        return request
+
+    def _address_call(self, request: bytearray) -> int:
+        """Send one address request on the raw socket, in the caller's thread; the kernel's errno."""
+        with self._raw_lock:
+            self._seq = seq = self._seq % 0xFFFFFFFF + 1
+            struct.pack_into("=I", request, 8, seq)
+            try:
+                self._raw.send(request)
+                while True:
+                    code = parse_ack(self._raw.recv(65536), seq)
+                    if code is not None:
+                        return code
+            except TimeoutError:
+                return errno.ETIMEDOUT
+            except OSError as exc:
+                return exc.errno or errno.EIO
 
     def add_address(self, ip: IpAddress, ifname: str) -> str | None:
         """Add ``ip`` (on ``ip.dev`` or ``ifname``); None when done, else the kernel's complaint."""
-        kw = self._addr_args(ip, ifname)
-        if kw is None:
+        request = self._address_request(ip, ifname, add=True)
+        if request is None:
             return f"no interface {ip.dev or ifname}"
-        try:
-            self._nl("addr", "add", **kw)
-        except NetlinkError as exc:
-            if exc.code == errno.EEXIST:
-                return None
-            return f"{exc}"
-        return None
+        code = self._address_call(request)
+        return None if code in (0, errno.EEXIST) else _complaint(code)
 
     def remove_address(self, ip: IpAddress, ifname: str) -> str | None:
         """Remove ``ip``; None when done (or when it was not there), else the kernel's complaint."""
-        kw = self._addr_args(ip, ifname)
-        if kw is None:
+        request = self._address_request(ip, ifname, add=False)
+        if request is None:
             return None
-        kw = {k: v for k, v in kw.items() if k in ("index", "address", "prefixlen", "local")}
-        try:
-            self._nl("addr", "del", **kw)
-        except NetlinkError as exc:
-            if exc.code in (errno.EADDRNOTAVAIL, errno.ENODEV, errno.ENOENT):
-                return None
-            return f"{exc}"
-        return None
+        code = self._address_call(request)
+        return None if code in (0, errno.EADDRNOTAVAIL, errno.ENODEV, errno.ENOENT) else _complaint(code)
 
     # -- routes and rules (virtual_routes / virtual_rules) ---------------------------------
 
@@ -333,7 +426,6 @@ class NetlinkAddresses:
 RTMGRP_LINK = 0x1
 RTMGRP_IPV4_IFADDR = 0x10
 RTMGRP_IPV6_IFADDR = 0x100
-_NETLINK_ROUTE = 0
 
 
 class LinkWatch:
