@@ -19,15 +19,23 @@ their multicast port is a host-order u16, unlike every other port of the family.
 timeouts (``lvs_timeouts``, ``ipvsadm --set``) are read and set with IPVS_CMD_GET_CONFIG /
 IPVS_CMD_SET_CONFIG, which pyroute2 0.9's ipvs module does not offer.
 
-Calls are synchronous, a request to the local kernel takes well under a millisecond; pyroute2's
-synchronous sockets run an event loop of their own, so from asyncio code call this from a worker
-thread (as ``adapters/addresses.py`` does).
+The commands a health change sends (``apply``: add/edit/delete a service or destination) go
+on a plain netlink socket of the adapter's own, encoded here with ``struct`` and acknowledged by
+the kernel before ``apply`` returns: tens of microseconds, cheap enough to call from the event
+loop (pyroute2 spends ~100 us of Python per message on encoding alone, and its synchronous
+socket runs an event loop of its own per request).  Everything else (family resolution, dumps,
+flush, sync daemons, timeouts) stays on pyroute2, whose synchronous socket must not be used
+from a thread that runs an asyncio loop: call those from a worker thread (as
+``adapters/addresses.py`` does).  A lock makes the adapter safe to share between the two.
 """
 
 from __future__ import annotations
 
 import errno as errnos
 import os
+import socket
+import struct
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -271,6 +279,106 @@ def _daemon_message(cmd: int, daemon: SyncDaemon | None) -> Any:
     return msg
 
 
+# -- the per-operation commands, on the wire ------------------------------------------------------
+
+NETLINK_GENERIC = 16  # linux/netlink.h
+NLMSG_ERROR = 2
+_NLMSG = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port id
+_REQUEST = struct.Struct("=IHHIIBBH")  # nlmsghdr + genlmsghdr: command, version, reserved
+_NLA = struct.Struct("=HH")  # nlattr: length, type
+_ERRNO = struct.Struct("=i")  # nlmsgerr.error: 0 (the ack) or a negative errno
+_U8, _U16, _U32, _BE16 = struct.Struct("=B"), struct.Struct("=H"), struct.Struct("=I"), struct.Struct("!H")
+_FLAGS = struct.Struct("=II")  # struct ip_vs_flags: flags, mask
+
+
+def _attr(kind: int, payload: bytes) -> bytes:
+    size = 4 + len(payload)
+    return _NLA.pack(size, kind) + payload + bytes(-size % 4)
+
+
+def _wire_service_key(key: ServiceKey) -> bytes:
+    # the IPVS_SVC_ATTR_* numbers of linux/ip_vs.h, in _IpvsMsg.service's order
+    out = _attr(1, _U16.pack(key.af))
+    if key.fwmark:
+        return out + _attr(5, _U32.pack(key.fwmark))
+    return (
+        out
+        + _attr(2, _U16.pack(key.protocol))
+        + _attr(3, key.address.packed)
+        + _attr(4, _BE16.pack(key.port))
+    )
+
+
+def _wire_service(key: ServiceKey, attrs: ServiceAttrs) -> bytes:
+    out = (
+        _wire_service_key(key)
+        + _attr(6, attrs.scheduler.encode() + b"\0")
+        + _attr(7, _FLAGS.pack(attrs.flags, 0xFFFFFFFF))
+        + _attr(8, _U32.pack(attrs.timeout))
+        + _attr(9, _U32.pack(_netmask_wire(key.af, attrs.netmask)))
+    )
+    if attrs.pe_name:
+        out += _attr(11, attrs.pe_name.encode() + b"\0")
+    return out
+
+
+def _wire_dest(dest: DestKey, attrs: DestAttrs | None) -> bytes:
+    # the IPVS_DEST_ATTR_* numbers, in _IpvsMsg.dest's order
+    out = (
+        _attr(1, dest.address.packed)
+        + _attr(2, _BE16.pack(dest.port))
+        + _attr(11, _U16.pack(_af_of(dest.address)))
+    )
+    if attrs is None:
+        return out
+    return (
+        out
+        + _attr(3, _U32.pack(int(attrs.forwarding)))
+        + _attr(4, _U32.pack(attrs.weight))
+        + _attr(5, _U32.pack(attrs.u_threshold))
+        + _attr(6, _U32.pack(attrs.l_threshold))
+        + _attr(13, _U8.pack(int(attrs.tun_type)))
+        + _attr(14, _BE16.pack(attrs.tun_port))
+        + _attr(15, _U16.pack(int(attrs.tun_flags)))
+    )
+
+
+def encode_op(op: Op, family: int, seq: int) -> bytes:
+    """The netlink request for ``op`` (acknowledged) to the IPVS generic-netlink ``family``."""
+    create = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+    flags = NLM_F_REQUEST | NLM_F_ACK
+    if isinstance(op, AddService):
+        cmd, flags, body = CMD_NEW_SERVICE, create, _attr(1, _wire_service(op.key, op.attrs))
+    elif isinstance(op, EditService):
+        cmd, body = CMD_SET_SERVICE, _attr(1, _wire_service(op.key, op.attrs))
+    elif isinstance(op, DelService):
+        cmd, body = CMD_DEL_SERVICE, _attr(1, _wire_service_key(op.key))
+    else:
+        service = _attr(1, _wire_service_key(op.service))
+        if isinstance(op, AddDest):
+            cmd, flags, body = CMD_NEW_DEST, create, service + _attr(2, _wire_dest(op.dest, op.attrs))
+        elif isinstance(op, EditDest):
+            cmd, body = CMD_SET_DEST, service + _attr(2, _wire_dest(op.dest, op.attrs))
+        else:
+            cmd, body = CMD_DEL_DEST, service + _attr(2, _wire_dest(op.dest, None))
+    return _REQUEST.pack(_REQUEST.size + len(body), family, flags, seq, 0, cmd, GENL_VERSION, 0) + body
+
+
+def parse_ack(data: bytes, seq: int) -> int | None:
+    """The errno (0: done) the kernel's NLMSG_ERROR for request ``seq`` in ``data`` carries; None
+    when ``data`` holds no answer to it (an answer to an earlier request, or a truncated one)."""
+    offset = 0
+    while offset + _NLMSG.size <= len(data):
+        length, kind, _flags, got_seq, _port = _NLMSG.unpack_from(data, offset)
+        if length < _NLMSG.size:
+            return None
+        end = offset + _NLMSG.size + _ERRNO.size
+        if kind == NLMSG_ERROR and got_seq == seq and end <= len(data):
+            return -int(_ERRNO.unpack_from(data, offset + _NLMSG.size)[0])
+        offset += (length + 3) & ~3
+    return None
+
+
 # -- decoding -----------------------------------------------------------------------------------
 
 
@@ -367,6 +475,10 @@ _KIND: dict[type, str] = {
 }
 
 
+ACK_TIMEOUT = 5.0  # seconds; the kernel answers within the send, this only bounds a surprise
+ACK_BUFSIZE = 65536  # an error answer quotes the request: a few hundred bytes
+
+
 # -- the adapter ----------------------------------------------------------------------------------
 
 
@@ -379,18 +491,25 @@ class IpvsAdapter:
 
     def __init__(self) -> None:
         self.sent: Counter[str] = Counter()
+        self._lock = threading.Lock()  # one request at a time on each socket, from any thread
+        self._seq = 0
         self._sock = GenericNetlinkSocket()
         # pyroute2 logs a missing family at error level on the root logger; we report it ourselves
         self._sock.asyncore.module_err_level = "debug"
         try:
             # resolving the family makes the kernel load ip_vs when it is a module
             self._sock.bind("IPVS", _IpvsMsg)
+            self._family = int(self._sock.prid)
+            self._nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
         except (NetlinkError, OSError) as exc:
             self._sock.close()
             code = getattr(exc, "code", None) or getattr(exc, "errno", None) or errnos.ENOENT
             raise IpvsError([f"IPVS: Can't initialize ipvs: {_strerror('', code)}"], [code]) from exc
+        self._nl.bind((0, 0))
+        self._nl.settimeout(ACK_TIMEOUT)
 
     def close(self) -> None:
+        self._nl.close()
         self._sock.close()
 
     def __enter__(self) -> IpvsAdapter:
@@ -400,7 +519,18 @@ class IpvsAdapter:
         self.close()
 
     def _request(self, msg: Any, flags: int) -> list[Any]:
-        return list(self._sock.nlm_request(msg, msg_type=self._sock.prid, msg_flags=flags))
+        with self._lock:
+            return list(self._sock.nlm_request(msg, msg_type=self._sock.prid, msg_flags=flags))
+
+    def _command(self, op: Op) -> int:
+        """Send ``op`` on the plain socket; the errno of the kernel's answer (0: done)."""
+        with self._lock:
+            self._seq = seq = (self._seq + 1) & 0xFFFFFFFF
+            self._nl.send(encode_op(op, self._family, seq))
+            while True:  # answers to requests given up on (timeouts) are skipped
+                code = parse_ack(self._nl.recv(ACK_BUFSIZE), seq)
+                if code is not None:
+                    return code
 
     def read(self) -> IpvsTable:
         """The kernel's table, normalised as ``ipvs_desired`` builds tables."""
@@ -517,33 +647,12 @@ class IpvsAdapter:
     def _send(self, op: Op) -> int:
         """One command; 0 when done (or nothing to do, as keepalived counts it), else the errno."""
         kind = _KIND[type(op)]
-        create = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
-        req = NLM_F_REQUEST | NLM_F_ACK
-        if isinstance(op, AddService):
-            msg, flags = _message(CMD_NEW_SERVICE, _service_attrs(op.key, op.attrs), None), create
-        elif isinstance(op, EditService):
-            msg, flags = _message(CMD_SET_SERVICE, _service_attrs(op.key, op.attrs), None), req
-        elif isinstance(op, DelService):
-            msg, flags = _message(CMD_DEL_SERVICE, _service_key_attrs(op.key), None), req
-        elif isinstance(op, AddDest):
-            svc, dst = _service_key_attrs(op.service), _dest_attrs(op.dest, op.attrs)
-            msg, flags = _message(CMD_NEW_DEST, svc, dst), create
-        elif isinstance(op, EditDest):
-            svc, dst = _service_key_attrs(op.service), _dest_attrs(op.dest, op.attrs)
-            msg, flags = _message(CMD_SET_DEST, svc, dst), req
-        else:
-            svc, dst = _service_key_attrs(op.service), _dest_attrs(op.dest, None)
-            msg, flags = _message(CMD_DEL_DEST, svc, dst), req
         self.sent[kind] += 1
-        try:
-            self._request(msg, flags)
-        except NetlinkError as exc:
-            code = int(exc.code)
-            if isinstance(op, EditDest) and code == errnos.ENOENT:
-                return self._send(AddDest(op.service, op.dest, op.attrs))
-            if (kind in ("ADD", "ADDDEST") and code == errnos.EEXIST) or (
-                kind in ("DEL", "DELDEST") and code == errnos.ENOENT
-            ):
-                return 0
-            return code
-        return 0
+        code = self._command(op)
+        if isinstance(op, EditDest) and code == errnos.ENOENT:
+            return self._send(AddDest(op.service, op.dest, op.attrs))
+        if (kind in ("ADD", "ADDDEST") and code == errnos.EEXIST) or (
+            kind in ("DEL", "DELDEST") and code == errnos.ENOENT
+        ):
+            return 0
+        return code
