@@ -84,6 +84,7 @@ IPVS_BACKEND_ENV = "KEEPALIVED_PY_IPVS"
 EXIT_FATAL = 1
 US = 1_000_000
 STOP_SCRIPT_GRACE = 1.0
+INLINE_IPVS_OPS = 16  # larger batches (start, reload, a whole pool recomputed) go to the worker thread
 
 
 # -- the IPVS backend ------------------------------------------------------------------------
@@ -536,6 +537,7 @@ class CheckEngine:
         # real servers can be applied to it alone (each real server has destinations of its own)
         self.want: list[IpvsTable | None] = [None] * len(self.pools)
         self.incremental = [self._separable(vs) for vs in self.lvs.virtual_servers]
+        self._names: dict[tuple[int, SockAddr], IpvsTable] = {}  # _incremental_ops's, per server
         self.slots: list[Slot] = []
         for i, vs in enumerate(self.lvs.virtual_servers):
             for rs in vs.real_servers:
@@ -923,7 +925,12 @@ class CheckEngine:
             changed = [pool.servers[a].config for a in addresses]
         else:
             changed = [rs for rs in vs.real_servers if rs.address in addresses]
-        names = self._sub_table(vs, changed, None)
+        if len(changed) == 1:  # which destinations a server has depends on the config alone
+            names = self._names.get((i, changed[0].address))
+            if names is None:
+                names = self._names[(i, changed[0].address)] = self._sub_table(vs, changed, None)
+        else:
+            names = self._sub_table(vs, changed, None)
         now = self._sub_table(vs, changed, pool)
         if names.services.keys() != want.services.keys():
             return None
@@ -984,6 +991,12 @@ class CheckEngine:
         return ops
 
     def send(self, ops: list[ipvs_diff.Op]) -> None:
+        if not self.try_send(ops):
+            self.resync()
+
+    def try_send(self, ops: list[ipvs_diff.Op]) -> bool:
+        """Send ``ops`` without reading the kernel (False: something was refused, logged; then
+        ``resync``, which reads the table and so belongs in the worker thread)."""
         from keepalived_py.adapters.ipvs import IpvsError
 
         self.ipvs_ops += len(ops)
@@ -993,11 +1006,14 @@ class CheckEngine:
             # refusals are keepalived's lines; anything else from the socket is logged too
             for line in exc.lines if isinstance(exc, IpvsError) else [f"IPVS: {exc}"]:
                 log.info("%s", line)
-            self._read_kernel()
-            # what the kernel has is known again; what we wanted must be computed afresh
-            self.want = [None] * len(self.pools)
-            return
+            return False
         self.applied(ops)
+        return True
+
+    def resync(self) -> None:
+        """After a refusal: what the kernel has is known again; what we wanted is computed afresh."""
+        self._read_kernel()
+        self.want = [None] * len(self.pools)
 
     def applied(self, ops: list[ipvs_diff.Op]) -> None:
         """Record that the kernel has run ``ops`` (the services they touch, as a table)."""
@@ -1315,8 +1331,12 @@ class CheckDaemon:
         assert self.engine is not None
         while self.engine.dirty:
             ops = self.engine.pending_ops()
-            if ops:
+            if len(ops) > INLINE_IPVS_OPS:
                 await self.loop.run_in_executor(self._ipvs, self.engine.send, ops)
+            elif ops and not self.engine.try_send(ops):
+                # a verdict's few commands go from the loop (the adapter's own netlink socket, tens
+                # of microseconds, no thread hop); reading the table back stays in the worker
+                await self.loop.run_in_executor(self._ipvs, self.engine.resync)
 
     async def run(self) -> int:
         from keepalived_py.adapters.ipvs import IpvsError
@@ -1328,7 +1348,8 @@ class CheckDaemon:
         startup_signals.release()  # held since the fork (runtime/startup_signals.py)
         engine: CheckEngine | None = None
         try:
-            # every IPVS call runs in the one worker thread, the socket's creation included
+            # IPVS calls run in the one worker thread (the socket's creation included), but for
+            # a verdict's few commands (_sync)
             try:
                 backend = await self.loop.run_in_executor(self._ipvs, self.backend_factory)
             except IpvsError as exc:
