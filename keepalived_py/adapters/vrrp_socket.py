@@ -42,6 +42,7 @@ _IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
 _IPV6_CHECKSUM = getattr(socket, "IPV6_CHECKSUM", 7)
 _IPV6_TCLASS = getattr(socket, "IPV6_TCLASS", 67)
 _SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,8 @@ class _RawSocket:
         self.ifname = ifname
         self.ifindex = socket.if_nametoindex(ifname)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_readable: Callable[[], None] | None = None
+        self._watched = False
         self.send_errors = 0
 
     def fileno(self) -> int:
@@ -83,7 +86,24 @@ class _RawSocket:
     def attach(self, loop: asyncio.AbstractEventLoop, on_readable: Callable[[], None]) -> None:
         """Call ``on_readable`` from ``loop`` whenever packets wait (it should drain with recv())."""
         self._loop = loop
+        self._on_readable = on_readable
         loop.add_reader(self.sock.fileno(), on_readable)
+        self._watched = True
+
+    def watch(self, on: bool) -> None:
+        """Stop (or start again) calling ``on_readable``: the owner reads the socket on its own
+        schedule meanwhile (runtime/rx_batch.py)."""
+        if self._loop is None or self._on_readable is None or on == self._watched:
+            return
+        if on:
+            self._loop.add_reader(self.sock.fileno(), self._on_readable)
+        else:
+            self._loop.remove_reader(self.sock.fileno())
+        self._watched = on
+
+    def stamp_arrivals(self) -> None:
+        """Have the kernel's receive time (SO_TIMESTAMPNS) come with every datagram read by recvmsg."""
+        self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
 
     def close(self) -> None:
         if self._loop is not None:

@@ -141,6 +141,9 @@ class VrrpDriver:
         # A vrrp_sync_group follows its members: after each input (advert, timer, fault,
         # priority) it is told the state the instance was in before (runtime/vrrp_sync.py).
         self.on_input: Callable[[VrrpDriver, State], None] | None = None
+        # Told after the instance changed state or priority: its listener decides whether its
+        # socket may be read late (runtime/rx_batch.py).
+        self.on_change: Callable[[], None] | None = None
         # GARP/NA pacing is per interface for the whole process: the daemon passes its one.
         if gratuitous is None:
             forwarding = netlink.ipv6_forwarding if netlink is not None else None
@@ -179,10 +182,21 @@ class VrrpDriver:
         self.core.start(self.loop.time())
         self._run()
 
-    def receive(self, adv: packet.Advertisement, *, src: IpAddr, ttl: int | None, multicast: bool) -> None:
+    def receive(
+        self,
+        adv: packet.Advertisement,
+        *,
+        src: IpAddr,
+        ttl: int | None,
+        multicast: bool,
+        now: float | None = None,
+    ) -> None:
+        """``now``: when the advert arrived, if it was read later (runtime/rx_batch.py)."""
         prev = self.core.state
+        if now is None:
+            now = self.loop.time()
         try:  # _guard() spelt out: this runs for every advert received
-            self.core.receive(adv, src=src, ttl=ttl, now=self.loop.time(), multicast=multicast)
+            self.core.receive(adv, src=src, ttl=ttl, now=now, multicast=multicast)
         except Exception:
             log.exception("(%s) internal error in the VRRP core (%s)", self.name, "receive")
             self._failed = True
@@ -210,6 +224,7 @@ class VrrpDriver:
         self.core.note_rx_error(counter)
 
     def set_fault(self, fault: bool) -> None:
+        self._timers.flush_reads()
         prev = self.core.state
         self.core.set_fault(fault, self.loop.time())
         self._run()
@@ -217,6 +232,7 @@ class VrrpDriver:
 
     def address_deleted(self) -> None:
         """One of our addresses was deleted by someone else while we are master."""
+        self._timers.flush_reads()
         prev = self.core.state
         self.core.address_deleted(self.loop.time())
         self._run()
@@ -224,11 +240,14 @@ class VrrpDriver:
 
     def set_priority(self, total: int) -> None:
         """The tracked total priority changed (the core clamps it, owners ignore it)."""
+        self._timers.flush_reads()
         prev = self.core.state
         with self._guard("priority"):
             self.core.set_effective_priority(total, self.loop.time())
         self._run()
         self._input_done(prev)
+        if self.on_change is not None:
+            self.on_change()  # the skew time changed with the priority
 
     def flush(self) -> None:
         """Carry out what the core holds after an order from the instance's sync group."""
@@ -300,12 +319,17 @@ class VrrpDriver:
     # -- outputs ---------------------------------------------------------------------------
 
     def _run(self) -> None:
+        changed = False
         for action in self.core.drain():
+            if type(action) is StateChanged:
+                changed = True
             try:
                 self._execute(action)
             except Exception:  # an adapter failure must not stop the instance
                 log.exception("(%s) error carrying out %s", self.name, type(action).__name__)
         self._arm()
+        if changed and self.on_change is not None:
+            self.on_change()
 
     def _cancel(self) -> None:
         self._timers.set(self._slot, None)

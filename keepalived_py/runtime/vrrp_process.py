@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,11 +36,13 @@ from keepalived_py.runtime import rx_length, startup_signals, vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.lvs_globals import VrrpLvs
 from keepalived_py.runtime.pid_file import run_child
+from keepalived_py.runtime.rx_batch import ReadBatcher, arrival_time, batch_delay
 from keepalived_py.runtime.vrrp_driver import AdvertPath, VrrpDriver
 from keepalived_py.runtime.vrrp_firewall import attach_firewall, close_firewall
 from keepalived_py.runtime.vrrp_notify import Notifier, ScriptRunner
-from keepalived_py.runtime.vrrp_rx import Splitter, VridIndex, read_v4
+from keepalived_py.runtime.vrrp_rx import Splitter, VridIndex, read_v4, read_v4_stamped
 from keepalived_py.runtime.vrrp_sync import SyncGroups
+from keepalived_py.runtime.vrrp_timers import LoopTimers
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner, trackers_of
 from keepalived_py.runtime.vrrp_vmac import VmacManager
 from keepalived_py.vrrp import packet
@@ -48,6 +51,7 @@ from keepalived_py.vrrp.garp_pacing import Pacing, pacing_table
 from keepalived_py.vrrp.instance import Counters, Notify, VrrpCore
 from keepalived_py.vrrp.params import AUTH_AH, IpAddr, build_params
 from keepalived_py.vrrp.state import State
+from keepalived_py.vrrp.timers import skew_time_us
 from keepalived_py.vrrp.tracking import InstanceTracking
 
 if TYPE_CHECKING:
@@ -108,6 +112,19 @@ def _garp_pacing(config: Config) -> dict[str, Pacing]:
     )
 
 
+def _backup_skew(driver: VrrpDriver) -> int | None:
+    """The instance's skew time if its adverts may be read late (runtime/rx_batch.py): a backup,
+    not in a sync group (which acts on its members' inputs at once), without IPsec AH."""
+    core = driver.core
+    if core.state is not State.BACKUP or driver.on_input is not None or driver.path.ah_key is not None:
+        return None
+    return skew_time_us(core.params.version, core.effective_priority, core.master_adver_int_us)
+
+
+# datagrams one poll reads from a socket at most (a backup's socket holds ~MAX_DELAY of adverts)
+BATCH_READ_LIMIT = 4096
+
+
 class StartError(Exception):
     """The daemon cannot start (keepalived exits with status 1 for these)."""
 
@@ -124,6 +141,67 @@ class Listener:
     # the receive fast path (runtime/vrrp_rx.py): same results as the codec, per packet cheaper
     _index: VridIndex[VrrpDriver] = field(default_factory=VridIndex, repr=False)
     _split: Splitter = field(default_factory=Splitter, repr=False)
+    # read by the loop's poll while all its instances are backups (runtime/rx_batch.py)
+    batcher: ReadBatcher | None = field(default=None, repr=False)
+    _delay: float | None = field(default=None, repr=False)
+    _stamping: bool = field(default=False, repr=False)
+    # when the socket was last read empty by the poll (arrival times are not earlier)
+    _emptied: float = field(default=0.0, repr=False)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def refresh_reads(self) -> None:
+        """Read late (by the poll) or at once, after one of the instances changed."""
+        if self.batcher is None:
+            return
+        delay = None
+        if type(self.sock) is VrrpSocketV4:
+            delay = batch_delay(_backup_skew(d) for d in self.drivers)
+        if delay == self._delay:
+            return
+        if delay is not None and not self._stamping:
+            try:
+                self.sock.stamp_arrivals()
+            except OSError as exc:
+                log.info("Cannot time VRRP packets on %s (%s): reading at once", self.sock.ifname, exc)
+                self.batcher = None
+                return
+            self._stamping = True
+        was = self._delay
+        self._delay = delay
+        if was is None:
+            self._emptied = self.batcher.now()
+        self.batcher.set(self, delay)
+        self.sock.watch(delay is None)
+        if delay is None:
+            self.on_readable()  # what arrived while it was read by the poll
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.set(self, None)
+            self.batcher = None
+        self.sock.close()
+
+    def read_batch(self, now: float, offset_ns: int) -> None:
+        """The poll's read: each datagram handled with the time the kernel received it."""
+        assert type(self.sock) is VrrpSocketV4
+        got = read_v4_stamped(self.sock.sock, BATCH_READ_LIMIT)
+        earliest = self._emptied
+        if len(got) < BATCH_READ_LIMIT:
+            self._emptied = now
+        index, drivers = self._index, self.drivers
+        new = False
+        for data, stamp in got:
+            when = now if stamp is None else arrival_time(stamp, offset_ns, earliest, now)
+            try:
+                if not index.receive_v4(drivers, data, when):
+                    self._dispatch(ReceivedV4(data, self.sock.ifindex), when)
+                    new = True
+            except Exception:
+                log.exception("error handling a VRRP packet on %s", self.sock.ifname)
+        if new:
+            self.refresh_reads()  # an advert that was not a repeat may have changed a skew time
 
     def on_readable(self) -> None:
         if type(self.sock) is VrrpSocketV4:
@@ -148,11 +226,12 @@ class Listener:
             found = [d for d in found if d.core.params.unicast != multicast] or found
         return found
 
-    def _dispatch(self, item: ReceivedV4 | ReceivedV6) -> None:
+    def _dispatch(self, item: ReceivedV4 | ReceivedV6, now: float | None = None) -> None:
+        """``now``: when the datagram arrived, if it was read later."""
         src: IpAddr
         dst: IpAddr
         if isinstance(item, ReceivedV4):
-            if self._index.receive_v4(self.drivers, item.packet):
+            if self._index.receive_v4(self.drivers, item.packet, now):
                 return  # the same bytes as an advert handled before (runtime/vrrp_rx.py)
             try:
                 ip = self._split.split_ipv4(item.packet)
@@ -224,7 +303,7 @@ class Listener:
                     learned.append((driver, adv))
                 else:
                     learned = None  # decoded with a checksum mode that may switch
-            driver.receive(adv, src=src, ttl=ttl if ttl >= 0 else None, multicast=multicast)
+            driver.receive(adv, src=src, ttl=ttl if ttl >= 0 else None, multicast=multicast, now=now)
         if learned and isinstance(item, ReceivedV4):
             self._index.learn_v4(item.packet, learned, ip, multicast)
 
@@ -338,6 +417,7 @@ class VrrpDaemon:
                 sock = VrrpSocketV6(ifname, group=group6, unicast_hops=inst.unicast_ttl or 255)
             found = Listener(sock, family, log_unknown_vrids=gd.log_unknown_vrids)
             sock.attach(self.loop, found.on_readable)
+            found.batcher = ReadBatcher.for_timers(LoopTimers.for_loop(self.loop), time.time_ns)
             self.listeners[key] = found
         return found
 
@@ -437,6 +517,7 @@ class VrrpDaemon:
             if self._faulty(driver):
                 core.set_fault(True, self.loop.time())
             listener.drivers.append(driver)
+            driver.on_change = listener.refresh_reads
             self.drivers.append(driver)
         self.sync.build(self.drivers)
         self.vip_filter = attach_firewall(
@@ -783,7 +864,7 @@ class VrrpDaemon:
             self.address_watch.close()
             self.address_watch = None
         for listener in self.listeners.values():
-            listener.sock.close()
+            listener.close()
         self.listeners.clear()
         self.vmacs.close(release=not self.opts.dont_release_vrrp, detail=self.opts.log_detail)
         self.gratuitous.close()

@@ -175,6 +175,7 @@ async def apply(daemon: VrrpDaemon, new: Config) -> None:
     for listener in daemon.listeners.values():
         listener.drivers.clear()
         listener._index = VridIndex()
+        listener.refresh_reads()  # at once again, until the new instances are backups
     daemon.drivers = []
     daemon._instances.clear()
     daemon._trackings.clear()
@@ -218,6 +219,8 @@ async def apply(daemon: VrrpDaemon, new: Config) -> None:
     for driver in daemon.drivers:
         if driver.core.state is State.INIT and driver.name not in daemon._deferred:
             daemon.sync.start(driver, daemon._deferred)
+    for listener in daemon.listeners.values():
+        listener.refresh_reads()  # resumed backups change no state
     if daemon.lvs is not None:
         daemon.lvs.reload(new, {d.name: d.core.state is State.MASTER for d in daemon.drivers})
 

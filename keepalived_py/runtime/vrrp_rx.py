@@ -41,6 +41,31 @@ READ_LIMIT = 256
 _RECV_SIZE = 65535
 
 
+_STAMP = struct.Struct("@qq")
+_STAMP_SPACE = socket.CMSG_SPACE(_STAMP.size)
+
+
+def read_v4_stamped(sock: socket.socket, limit: int = READ_LIMIT) -> list[tuple[bytes, int | None]]:
+    """``read_v4`` with each datagram's kernel receive time (``SO_TIMESTAMPNS`` on, wall clock
+    in ns; None if the kernel gave none)."""
+    got: list[tuple[bytes, int | None]] = []
+    recvmsg = sock.recvmsg
+    append = got.append
+    unpack = _STAMP.unpack_from
+    try:
+        while len(got) < limit:
+            data, ancillary, _flags, _address = recvmsg(_RECV_SIZE, _STAMP_SPACE)
+            stamp = None
+            for _level, _type, raw in ancillary:
+                if len(raw) >= _STAMP.size:
+                    seconds, nanoseconds = unpack(raw)
+                    stamp = seconds * 1_000_000_000 + nanoseconds
+            append((data, stamp))
+    except (BlockingIOError, InterruptedError):
+        pass
+    return got
+
+
 def read_v4(sock: socket.socket, limit: int = READ_LIMIT) -> list[bytes]:
     """The datagrams queued on a non-blocking IPv4 raw socket now, at most ``limit``
     (``adapters/vrrp_socket.drain`` without an object per datagram)."""
@@ -157,7 +182,13 @@ class _Driver(Protocol):
     def core(self) -> _Core: ...
 
     def receive(
-        self, adv: packet.Advertisement, *, src: packet.IPAddress, ttl: int | None, multicast: bool
+        self,
+        adv: packet.Advertisement,
+        *,
+        src: packet.IPAddress,
+        ttl: int | None,
+        multicast: bool,
+        now: float | None = None,
     ) -> None: ...
 
 
@@ -186,8 +217,10 @@ class VridIndex(Generic[D]):
             self._size = len(drivers)
         return self._by_vrid.get(vrid, [])
 
-    def receive_v4(self, drivers: Sequence[D], data: bytes) -> bool:
-        """Hand a datagram seen before to its drivers; False (nothing done) if it is new."""
+    def receive_v4(self, drivers: Sequence[D], data: bytes, now: float | None = None) -> bool:
+        """Hand a datagram seen before to its drivers; False (nothing done) if it is new.
+
+        ``now``: when it arrived, if it was read later (runtime/rx_batch.py)."""
         found = self._seen.get(data[12:])
         if found is None or len(drivers) != self._size:
             return False
@@ -201,7 +234,7 @@ class VridIndex(Generic[D]):
         if total != 0xFFFF:
             return False  # the codec's path refuses it as before
         for driver, adv in pairs:
-            driver.receive(adv, src=src, ttl=ttl, multicast=multicast)
+            driver.receive(adv, src=src, ttl=ttl, multicast=multicast, now=now)
         return True
 
     def learn_v4(

@@ -63,6 +63,8 @@ class LoopTimers:
         self._handle: _Handle | None = None
         self._armed: float | None = None
         self._firing = False
+        # the deferred socket reads (runtime/rx_batch.py): done before any slot is expired
+        self.before_expire: Callable[[], None] | None = None
 
     @classmethod
     def for_loop(cls, loop: _Loop) -> LoopTimers:
@@ -103,6 +105,12 @@ class LoopTimers:
             self._handle = None
             self._armed = None
 
+    def flush_reads(self) -> None:
+        """Read the deferred sockets now: an input other than an advert is about to reach an
+        instance, and the adverts that arrived before it must be handled first."""
+        if self.before_expire is not None and not self._firing:
+            self.before_expire()
+
     def _arm(self, when: float) -> None:
         if self._handle is not None:
             self._handle.cancel()
@@ -128,6 +136,11 @@ class LoopTimers:
                 left = first[0] - self.loop.time()
                 if 0 < left <= self._early:
                     self._wait_until(first[0])
+            if self.before_expire is not None:
+                try:
+                    self.before_expire()
+                except Exception:
+                    log.exception("error reading VRRP sockets")
             for slot in self.queue.expire(self.loop.time()):
                 try:
                     slot.callback()
