@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from keepalived_py.check.ipvs_model import DestAttrs, DestKey, IpvsTable, Service, ServiceAttrs, ServiceKey
+from keepalived_py.check.ipvs_model import (
+    DestAttrs,
+    DestKey,
+    IpvsTable,
+    Service,
+    ServiceAttrs,
+    ServiceKey,
+    copy_dests,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,7 @@ def diff(current: IpvsTable, desired: IpvsTable) -> list[Op]:
 def apply(table: IpvsTable, ops: list[Op]) -> IpvsTable:
     """The table after the kernel has run ``ops`` in order; ``OpRefused`` as the kernel refuses."""
     services: dict[ServiceKey, tuple[ServiceAttrs, dict[DestKey, DestAttrs]]] = {
-        k: (s.attrs, dict(s.dests)) for k, s in table.services.items()
+        k: (s.attrs, copy_dests(s.dests)) for k, s in table.services.items()
     }
     for op in ops:
         if isinstance(op, AddService):

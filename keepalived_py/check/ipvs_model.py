@@ -113,7 +113,19 @@ class DestAttrs:
 
 
 def _frozen(d: Mapping[DestKey, DestAttrs]) -> Mapping[DestKey, DestAttrs]:
-    return MappingProxyType(dict(d))
+    return MappingProxyType(copy_dests(d))
+
+
+def copy_dests(d: Mapping[DestKey, DestAttrs]) -> dict[DestKey, DestAttrs]:
+    """A dict of ``d``; from a dict or a proxy of one without hashing every key again (a
+    DestKey's hash is Python code: a pool of 1,000 would cost 1,000 calls per verdict)."""
+    if isinstance(d, dict):
+        return d.copy()
+    if isinstance(d, MappingProxyType):
+        copied = d.copy()
+        if isinstance(copied, dict):
+            return copied
+    return dict(d)
 
 
 @dataclass(frozen=True, slots=True)
