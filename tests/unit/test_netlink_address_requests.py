@@ -24,6 +24,7 @@ from keepalived_py.adapters.addresses import (
     IFA_F_MCAUTOJOIN,
     IFA_F_NODAD,
     IFA_F_NOPREFIXROUTE,
+    NetlinkAddresses,
     _complaint,
     encode_address_request,
     parse_ack,
@@ -147,3 +148,15 @@ def test_parse_ack() -> None:
 def test_complaint_as_pyroute2_printed_it() -> None:
     for code in (errno.EPERM, errno.EINVAL, errno.ENODEV, errno.EADDRNOTAVAIL):
         assert _complaint(code) == str(NetlinkError(code)) == str((code, os.strerror(code)))
+
+
+def test_ifindex_as_libc() -> None:
+    nl = NetlinkAddresses()
+    try:
+        for index, name in socket.if_nameindex():
+            assert nl.ifindex(name) == index == socket.if_nametoindex(name)
+        for name in ("nosuch0", "x" * 15, "x" * 16, "", "a\0b", "\u00e9th0"):
+            assert nl.ifindex(name) is None
+    finally:
+        nl.close()
+    assert nl.ifindex("lo") is None  # closed
