@@ -21,6 +21,7 @@ import errno
 import fcntl
 import ipaddress
 import os
+import select
 import socket
 import struct
 import threading
@@ -67,7 +68,7 @@ _REQUEST_CACHE_SIZE = 4096
 _SIOCGIFINDEX = 0x8933  # linux/sockios.h
 _IFNAMSIZ = 16
 _IFREQ_INDEX = struct.Struct("=16si20x")  # struct ifreq: name, ifr_ifindex, rest of the union
-_ACK_TIMEOUT = 5.0  # seconds; the kernel answers inside send(), this only guards a lost ack
+_ACK_TIMEOUT = 5.0  # seconds; the kernel answers inside send(): a guard against a lost ack
 
 
 def _attr(kind: int, payload: bytes) -> bytes:
@@ -168,7 +169,6 @@ class NetlinkAddresses:
     def __init__(self) -> None:
         self._raw = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_ROUTE)
         self._raw.bind((0, 0))
-        self._raw.settimeout(_ACK_TIMEOUT)
         self._raw_lock = threading.Lock()
         self._seq = 0
         self._requests: dict[tuple[IpAddress, int, bool], bytearray] = {}
@@ -275,11 +275,15 @@ class NetlinkAddresses:
             try:
                 self._raw.send(request)
                 while True:
-                    code = parse_ack(self._raw.recv(65536), seq)
+                    try:
+                        data = self._raw.recv(65536, socket.MSG_DONTWAIT)
+                    except BlockingIOError:  # not expected: the ack is queued when send returns
+                        if not select.select([self._raw], [], [], _ACK_TIMEOUT)[0]:
+                            return errno.ETIMEDOUT
+                        continue
+                    code = parse_ack(data, seq)
                     if code is not None:
                         return code
-            except TimeoutError:
-                return errno.ETIMEDOUT
             except OSError as exc:
                 return exc.errno or errno.EIO
 

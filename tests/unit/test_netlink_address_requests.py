@@ -12,12 +12,14 @@ import errno
 import os
 import socket
 import struct
+import threading
 from typing import Any
 
 import pytest
 from pyroute2 import IPBatch
 from pyroute2.netlink.exceptions import NetlinkError
 
+from keepalived_py.adapters import addresses
 from keepalived_py.adapters.addresses import (
     IFA_F_HOMEADDRESS,
     IFA_F_MANAGETEMPADDR,
@@ -160,3 +162,61 @@ def test_ifindex_as_libc() -> None:
     finally:
         nl.close()
     assert nl.ifindex("lo") is None  # closed
+
+
+class FakeKernel:
+    """The far end of a datagram socket pair standing in for rtnetlink (``nl``'s socket swapped)."""
+
+    def __init__(self, nl: NetlinkAddresses) -> None:
+        ours, self.sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        nl._raw.close()
+        nl._raw = ours
+        self.requests: list[bytes] = []
+
+    def answer(self, code: int) -> None:
+        request = self.sock.recv(65536)
+        self.requests.append(request)
+        (seq,) = struct.unpack_from("=I", request, 8)
+        self.sock.send(ack(seq, code))
+
+    def answering(self, code: int) -> threading.Thread:
+        """A thread that answers the next request (daemon: a failing test does not hang on it)."""
+        thread = threading.Thread(target=self.answer, args=(code,), daemon=True)
+        thread.start()
+        return thread
+
+
+def test_address_calls_against_a_fake_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(addresses, "_ACK_TIMEOUT", 0.05)
+    monkeypatch.setattr(NetlinkAddresses, "ifindex", lambda self, name: 7 if name == "eth0" else None)
+    nl = NetlinkAddresses()
+    kernel = FakeKernel(nl)
+    vip = IpAddress("192.0.2.100", 24, 4, label="eth0:1")
+    try:
+        for code, added, removed in (
+            (0, None, None),
+            (errno.EEXIST, None, _complaint(errno.EEXIST)),
+            (errno.EADDRNOTAVAIL, _complaint(errno.EADDRNOTAVAIL), None),
+            (errno.ENOENT, _complaint(errno.ENOENT), None),
+            (errno.EPERM, "(1, 'Operation not permitted')", "(1, 'Operation not permitted')"),
+        ):
+            for call, want in ((nl.add_address, added), (nl.remove_address, removed)):
+                responder = kernel.answering(code)
+                assert call(vip, "eth0") == want, (code, call)
+                responder.join(timeout=5)
+        # requests are the encoded ones with increasing sequence numbers
+        seqs = [struct.unpack_from("=I", r, 8)[0] for r in kernel.requests]
+        assert seqs == list(range(1, 11))
+        first = encode_address_request(vip, 7, add=True)
+        assert kernel.requests[0][:8] + kernel.requests[0][12:] == first[:8] + first[12:]
+        # a late ack of an earlier request is skipped; no answer at all is a timeout
+        kernel.sock.send(ack(4, errno.EPERM))
+        responder = kernel.answering(0)
+        assert nl.add_address(vip, "eth0") is None
+        responder.join(timeout=5)
+        assert nl.add_address(vip, "eth0") == _complaint(errno.ETIMEDOUT)
+        assert nl.add_address(IpAddress("192.0.2.1", 32, 4, dev="eth9"), "eth0") == "no interface eth9"
+        assert nl.remove_address(IpAddress("192.0.2.1", 32, 4, dev="eth9"), "eth0") is None
+    finally:
+        nl.close()
+        kernel.sock.close()
