@@ -31,8 +31,10 @@ from a thread that runs an asyncio loop: call those from a worker thread (as
 
 from __future__ import annotations
 
+import contextlib
 import errno as errnos
 import os
+import select
 import socket
 import struct
 import threading
@@ -475,7 +477,7 @@ _KIND: dict[type, str] = {
 }
 
 
-ACK_TIMEOUT = 5.0  # seconds; the kernel answers within the send, this only bounds a surprise
+ACK_TIMEOUT = 5.0  # seconds; the kernel answers within the send, this bounds a surprise
 ACK_BUFSIZE = 65536  # an error answer quotes the request: a few hundred bytes
 
 
@@ -506,7 +508,6 @@ class IpvsAdapter:
             code = getattr(exc, "code", None) or getattr(exc, "errno", None) or errnos.ENOENT
             raise IpvsError([f"IPVS: Can't initialize ipvs: {_strerror('', code)}"], [code]) from exc
         self._nl.bind((0, 0))
-        self._nl.settimeout(ACK_TIMEOUT)
 
     def close(self) -> None:
         self._nl.close()
@@ -528,9 +529,17 @@ class IpvsAdapter:
             self._seq = seq = (self._seq + 1) & 0xFFFFFFFF
             self._nl.send(encode_op(op, self._family, seq))
             while True:  # answers to requests given up on (timeouts) are skipped
-                code = parse_ack(self._nl.recv(ACK_BUFSIZE), seq)
+                code = parse_ack(self._answer(), seq)
                 if code is not None:
                     return code
+
+    def _answer(self) -> bytes:
+        # the kernel answers within the send: one recv, no poll first (a syscall fewer per change)
+        with contextlib.suppress(BlockingIOError):
+            return self._nl.recv(ACK_BUFSIZE, socket.MSG_DONTWAIT)
+        if not select.select([self._nl], [], [], ACK_TIMEOUT)[0]:
+            raise TimeoutError(errnos.ETIMEDOUT, "no answer from the kernel's IPVS")
+        return self._nl.recv(ACK_BUFSIZE, socket.MSG_DONTWAIT)
 
     def read(self) -> IpvsTable:
         """The kernel's table, normalised as ``ipvs_desired`` builds tables."""

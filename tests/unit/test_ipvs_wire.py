@@ -9,6 +9,7 @@ kernel's answers are read as it writes them, refusals worded as keepalived words
 from __future__ import annotations
 
 import errno
+import socket
 import struct
 import threading
 from collections import Counter
@@ -136,7 +137,7 @@ class _Kernel:
         self.requests.append(data)
         return len(data)
 
-    def recv(self, size: int) -> bytes:
+    def recv(self, size: int, flags: int = 0) -> bytes:
         seq = struct.unpack_from("=I", self.requests[-1], 8)[0]
         stale = _answer(seq - 1, -errno.EINVAL)  # a late answer to a request given up on
         return stale + _answer(seq, -self.codes.pop(0))
@@ -173,3 +174,17 @@ def test_apply_all_done() -> None:
     adapter = _adapter(_Kernel([0, 0]))
     adapter.apply([AddService(V6, ServiceAttrs("rr")), AddDest(V6, D6, DestAttrs())])
     assert adapter.sent == {"ADD": 1, "ADDDEST": 1}
+
+
+def test_answer_read_from_a_real_socket_and_silence_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ack is read without waiting when it is there; no answer at all ends in TimeoutError
+    (an OSError: the checker process logs it and reads the table again) instead of a hang."""
+    ours, kernel = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    with ours, kernel:
+        adapter = _adapter(_Kernel([]))
+        adapter._nl = ours
+        kernel.send(_answer(1, -errno.ESRCH))
+        assert adapter._command(DelService(V4)) == errno.ESRCH
+        monkeypatch.setattr(ipvs, "ACK_TIMEOUT", 0.01)
+        with pytest.raises(TimeoutError):
+            adapter._command(DelService(V4))
