@@ -192,9 +192,16 @@ class VrrpDriver:
         now: float | None = None,
     ) -> None:
         """``now``: when the advert arrived, if it was read later (runtime/rx_batch.py)."""
-        prev = self.core.state
         if now is None:
             now = self.loop.time()
+        core = self.core
+        if not self._failed and core.receive_repeat(adv, src, ttl, multicast, now):
+            # a backup hearing its master again: no action, its one deadline moved (_run, spelt out)
+            self._timers.set(self._slot, core.get_timer(), precise=True)
+            if self.on_input is not None:
+                self.on_input(self, State.BACKUP)
+            return
+        prev = core.state
         try:  # _guard() spelt out: this runs for every advert received
             self.core.receive(adv, src=src, ttl=ttl, now=now, multicast=multicast)
         except Exception:

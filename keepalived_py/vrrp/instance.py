@@ -279,16 +279,9 @@ class VrrpCore:
         destination matched our configuration.  Returns the validation verdict, or None when
         the advert was not looked at (another VRID, or state INIT / FAULT / STOP).
         """
-        t = round(now * TIMER_HZ)  # to_us(), inlined: this runs for every advert
-        memo = self._rx_memo
-        if (
-            memo is not None
-            and memo[0] is adv
-            and self.state is State.BACKUP
-            and self._repeat_rx(memo, src, ttl, multicast, t)
-        ):
-            self._sands = t + self.ms_down_timer_us
+        if self.receive_repeat(adv, src, ttl, multicast, now):
             return RxResult.OK
+        t = round(now * TIMER_HZ)  # to_us(), inlined: this runs for every advert
         if adv.vrid != self.params.vrid:
             self.counters.vrid_err += 1
             return None
@@ -329,6 +322,21 @@ class VrrpCore:
                 self.ms_down_timer_us,
             )
         return result
+
+    def receive_repeat(
+        self, adv: Advertisement, src: IpAddr, ttl: int | None, multicast: bool | None, now: float
+    ) -> bool:
+        """``receive`` of the advert a backup accepted last time, again, while nothing its decision
+        depends on changed: True when done so (the verdict is OK, no action is queued, only the
+        master down timer moved); False: nothing was done, ``receive`` decides."""
+        memo = self._rx_memo
+        if memo is None or memo[0] is not adv or self.state is not State.BACKUP or self._actions:
+            return False
+        t = round(now * TIMER_HZ)  # to_us(), inlined: this runs for every advert
+        if not self._repeat_rx(memo, src, ttl, multicast, t):
+            return False
+        self._sands = t + self.ms_down_timer_us
+        return True
 
     def _repeat_rx(
         self,
