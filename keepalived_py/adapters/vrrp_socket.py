@@ -101,6 +101,10 @@ class _RawSocket:
             self._loop.remove_reader(self.sock.fileno())
         self._watched = on
 
+    def receive_buffer(self) -> int:
+        """The socket's receive buffer in bytes, as the kernel counts it (SO_RCVBUF)."""
+        return int(self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
     def stamp_arrivals(self) -> None:
         """Have the kernel's receive time (SO_TIMESTAMPNS) come with every datagram read by recvmsg."""
         self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)

@@ -17,6 +17,10 @@ rules that keep every decision the same as an immediate read:
   they happened;
 * ``delay`` is at most a quarter of the shortest skew time of the listener's instances: a
   priority-0 advert, read late, still finds its takeover deadline (arrival + skew) ahead;
+* and small enough that the adverts expected meanwhile (one per instance and advert interval)
+  fill at most half the socket's receive buffer, counting ``PACKET_COST`` bytes each;
+* reads at most ``MAX_DELAY`` late, so that log lines and counters stay close to real time
+  (the state dumps read the sockets first);
 * a listener goes back to immediate reads (and is read at once) as soon as one of its instances
   leaves BACKUP, or is a sync group member, uses IPsec AH or IPv6: a master must answer a
   higher-priority advert at once.
@@ -33,24 +37,33 @@ from typing import Any, Protocol
 from keepalived_py.runtime.vrrp_timers import LoopTimers
 
 # the longest a datagram waits for its read, and the shortest delay worth a poll
-MAX_DELAY = 0.05
+MAX_DELAY = 0.2
 MIN_DELAY = 0.005
 # the read delay's share of the shortest skew time
 SKEW_SHARE = 4
+# what a queued advert costs of the receive buffer (the kernel counts the skb's true size: a
+# small datagram takes well under this), and the share of the buffer the delay may fill
+PACKET_COST = 2048
+BUFFER_SHARE = 2
 
 
-def batch_delay(skews_us: Iterable[int | None]) -> float | None:
-    """The read delay for a listener whose instances have these skew times (None: an instance
-    that must be read at once); None: read at once.  An empty listener is read at once."""
+def batch_delay(instances: Iterable[tuple[int, int] | None], rcvbuf: int) -> float | None:
+    """The read delay for a listener whose instances have these (skew time, master advert
+    interval) in us (None: an instance that must be read at once), on a socket with ``rcvbuf``
+    bytes of receive buffer; None: read at once.  An empty listener is read at once."""
     shortest: int | None = None
-    for skew in skews_us:
-        if skew is None:
+    per_second = 0.0
+    for instance in instances:
+        if instance is None:
             return None
+        skew, interval = instance
         if shortest is None or skew < shortest:
             shortest = skew
+        per_second += 1e6 / max(interval, 1)
     if shortest is None:
         return None
-    delay = min(MAX_DELAY, shortest / 1e6 / SKEW_SHARE)
+    room = rcvbuf / BUFFER_SHARE / PACKET_COST / per_second
+    delay = min(MAX_DELAY, shortest / 1e6 / SKEW_SHARE, room)
     return delay if delay >= MIN_DELAY else None
 
 

@@ -20,6 +20,7 @@ from keepalived_py.adapters.link_facts import LinkFacts, read_links
 from keepalived_py.config.dump import InstanceRuntime, SocketRuntime, VrrpRuntime, vrrp_data_lines
 from keepalived_py.config.model import Config
 from keepalived_py.notify.vrrp_json import InstanceView, json_dump
+from keepalived_py.runtime.vrrp_timers import LoopTimers
 from keepalived_py.vrrp import packet
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ def _state_name(value: object) -> str:
 
 
 def vrrp_runtime(daemon: VrrpDaemon) -> VrrpRuntime:
+    LoopTimers.for_loop(daemon.loop).flush_reads()  # the adverts waiting are counted too
     now_loop, now_wall = daemon.loop.time(), time.time()
     instances: dict[str, InstanceRuntime] = {}
     for driver in daemon.drivers:

@@ -112,13 +112,15 @@ def _garp_pacing(config: Config) -> dict[str, Pacing]:
     )
 
 
-def _backup_skew(driver: VrrpDriver) -> int | None:
-    """The instance's skew time if its adverts may be read late (runtime/rx_batch.py): a backup,
-    not in a sync group (which acts on its members' inputs at once), without IPsec AH."""
+def _backup_timing(driver: VrrpDriver) -> tuple[int, int] | None:
+    """The instance's skew time and master advert interval (us) if its adverts may be read late
+    (runtime/rx_batch.py): a backup, not in a sync group (which acts on its members' inputs at
+    once), without IPsec AH."""
     core = driver.core
     if core.state is not State.BACKUP or driver.on_input is not None or driver.path.ah_key is not None:
         return None
-    return skew_time_us(core.params.version, core.effective_priority, core.master_adver_int_us)
+    interval = core.master_adver_int_us
+    return skew_time_us(core.params.version, core.effective_priority, interval), interval
 
 
 # datagrams one poll reads from a socket at most (a backup's socket holds ~MAX_DELAY of adverts)
@@ -145,6 +147,7 @@ class Listener:
     batcher: ReadBatcher | None = field(default=None, repr=False)
     _delay: float | None = field(default=None, repr=False)
     _stamping: bool = field(default=False, repr=False)
+    _rcvbuf: int = field(default=0, repr=False)
     # when the socket was last read empty by the poll (arrival times are not earlier)
     _emptied: float = field(default=0.0, repr=False)
 
@@ -157,7 +160,9 @@ class Listener:
             return
         delay = None
         if type(self.sock) is VrrpSocketV4:
-            delay = batch_delay(_backup_skew(d) for d in self.drivers)
+            if not self._rcvbuf:
+                self._rcvbuf = self.sock.receive_buffer()
+            delay = batch_delay((_backup_timing(d) for d in self.drivers), self._rcvbuf)
         if delay == self._delay:
             return
         if delay is not None and not self._stamping:
@@ -786,6 +791,7 @@ class VrrpDaemon:
 
     def write_stats(self, clear: bool = False) -> None:
         """SIGUSR2 (STATS) / STATS_CLEAR: keepalived's ``$TMPDIR/keepalived.stats``."""
+        LoopTimers.for_loop(self.loop).flush_reads()  # the adverts waiting are counted too
         path = os.path.join(tmp_dir(), "keepalived.stats")
         lines = []
         for driver in self.drivers:

@@ -38,11 +38,16 @@ WALL_OFFSET_NS = 1_700_000_000 * 10**9  # the simulated wall clock: the loop's c
 
 
 def test_batch_delay_is_a_quarter_of_the_shortest_skew_within_bounds() -> None:
-    assert batch_delay([]) is None
-    assert batch_delay([609_375, None]) is None  # one instance must be read at once
-    assert batch_delay([609_375, 800_000]) == MAX_DELAY  # 1 s adverts, priority 100: capped
-    assert batch_delay([60_937]) == 60_937 / 1e6 / 4  # 0.1 s adverts, priority 100
-    assert batch_delay([7_812]) is None  # priority 254 at 1 s: 2 ms is not worth a poll
+    second, buf = 1_000_000, 212_992  # the kernel's default receive buffer
+    assert batch_delay([], buf) is None
+    assert batch_delay([(609_375, second), None], buf) is None  # one instance must be read at once
+    assert batch_delay([(609_375, second), (800_000, second)], buf) == 609_375 / 1e6 / 4
+    assert batch_delay([(2_000_000, 5 * second)], buf) == MAX_DELAY  # a long skew: capped
+    assert batch_delay([(60_937, second // 10)], buf) == 60_937 / 1e6 / 4  # 0.1 s, priority 100
+    assert batch_delay([(7_812, second)], buf) is None  # priority 254 at 1 s: 2 ms is not worth a poll
+    # 250 instances at 1 s fill half the buffer (2 KiB each) in 0.208 s; 1,000 in 0.052 s
+    assert batch_delay([(609_375, second)] * 250, buf) == 609_375 / 1e6 / 4
+    assert batch_delay([(609_375, second)] * 1000, buf) == buf / 2 / 2048 / 1000
 
 
 def test_arrival_time_is_kept_between_the_previous_read_and_now() -> None:
@@ -129,6 +134,9 @@ class QueueSock:
 
     def setsockopt(self, *args: Any) -> None:
         self.stamping = True
+
+    def getsockopt(self, *args: Any) -> int:
+        return 212_992
 
     def recv(self, size: int) -> bytes:
         if not self.queue:
@@ -290,7 +298,7 @@ def test_a_priority_change_reads_the_socket_first() -> None:
     driver.on_change = listener.refresh_reads
     listener.drivers.append(driver)
     driver.start()
-    assert listener._delay == MAX_DELAY and 7 not in loop.readers  # a backup: read by the poll
+    assert listener._delay == 609_375 / 1e6 / 4 and 7 not in loop.readers  # a backup: read by the poll
     raw.queue.append((_datagram(1, 150, 1), loop.now + 0.01))
     loop.now += 0.02
     driver.set_priority(120)
