@@ -83,12 +83,6 @@ DEFAULT_CHECKERS_PID_FILE = "/run/checkers.pid"
 IPVS_BACKEND_ENV = "KEEPALIVED_PY_IPVS"
 EXIT_FATAL = 1
 US = 1_000_000
-# Attempts due within GRAIN_US after the one the loop's timer fired for start in the same wake-up,
-# that much early: at 1,000 checks a second, a wake-up each costs more CPU than the checks
-# (benchmarks/checkers.py --native-only, 1,000 servers: ~11-13 % of a CPU without, ~9 % with).
-# Early rather than late, so that no verdict comes later than keepalived's; an interval between
-# two attempts is at most 20 ms shorter than configured (a fiftieth of a delay_loop of 1 s).
-GRAIN_US = 20_000
 STOP_SCRIPT_GRACE = 1.0
 INLINE_IPVS_OPS = 16  # larger batches (start, reload, a whole pool recomputed) go to the worker thread
 
@@ -762,11 +756,10 @@ class CheckEngine:
 
     # -- attempts ----------------------------------------------------------------------------
 
-    def due_slots(self, now: int, ahead: int = 0) -> list[Slot]:
-        """The checkers whose attempt is due at ``now`` or within ``ahead`` us after it (they
-        leave the heap until handled)."""
+    def due_slots(self, now: int) -> list[Slot]:
+        """The checkers whose attempt is due at ``now`` (they leave the heap until handled)."""
         out = []
-        for slot in self.heap.pop_due(now + ahead):
+        for slot in self.heap.pop_due(now):
             if not slot.active or slot.running:
                 continue
             if not self.enabled(slot.vs_index):
@@ -1276,7 +1269,7 @@ class CheckDaemon:
     def _fire(self) -> None:
         assert self.engine is not None
         self._timer = None
-        for slot in self.engine.due_slots(self.now(), GRAIN_US):
+        for slot in self.engine.due_slots(self.now()):
             begin = getattr(slot.checker, "begin", None)
             if begin is not None:
                 self._begin(slot, begin)

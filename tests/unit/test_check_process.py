@@ -163,17 +163,6 @@ def test_due_heap_orders_and_pops_due() -> None:
     assert len(heap) == 1 and heap.next_due() == 5
 
 
-def test_due_slots_take_the_attempts_due_a_little_ahead_in_the_same_wake_up() -> None:
-    h = Harness(CONF % {"extra": ""})
-    h.start()
-    first = h.engine.heap.next_due()
-    assert first is not None
-    assert len(h.engine.due_slots(first - 30_000, 20_000)) == 0  # nothing due within 20 ms yet
-    taken = h.engine.due_slots(first - 10_000, 20_000)  # due 10 ms ahead: started now
-    assert len(taken) == 2 and all(slot.running for slot in taken)
-    assert h.engine.due_slots(first + 10_000, 20_000) == []  # running ones are not taken again
-
-
 def test_start_installs_the_table_and_activates_checkers(caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(CONF % {"extra": ""})
     with caplog.at_level(logging.INFO):
