@@ -38,7 +38,7 @@ from keepalived_py.runtime.vrrp_timers import LoopTimers
 
 # the longest a datagram waits for its read, and the shortest delay worth a poll
 MAX_DELAY = 0.2
-MIN_DELAY = 0.005
+MIN_DELAY = 0.01
 # the read delay's share of the shortest skew time
 SKEW_SHARE = 4
 # what a queued advert costs of the receive buffer (the kernel counts the skb's true size: a
