@@ -30,9 +30,18 @@ from keepalived_py.runtime.vrrp_process import Listener
 from keepalived_py.runtime.vrrp_rx import read_v4_stamped
 from keepalived_py.runtime.vrrp_timers import LoopTimers
 from keepalived_py.vrrp.instance import VrrpCore
-from keepalived_py.vrrp.params import AUTH_PASS, InstanceParams
+from keepalived_py.vrrp.params import InstanceParams
 from keepalived_py.vrrp.state import State
-from tests.unit.test_vrrp_rx_fast import GROUP, MASTER, ME, OTHER, NullAdapters, _datagram, _vip
+from tests.unit.test_vrrp_rx_fast import (
+    GROUP,
+    MASTER,
+    ME,
+    OTHER,
+    NullAdapters,
+    _datagram,
+    _vip,
+    instance_params,
+)
 
 WALL_OFFSET_NS = 1_700_000_000 * 10**9  # the simulated wall clock: the loop's clock + this
 
@@ -184,18 +193,8 @@ def _run(events: list[tuple[float, bytes]], *, batched: bool) -> tuple[Any, ...]
     raw = QueueSock()
     listener = _sim_listener(loop, raw, batched=batched)
     for vrid in (1, 2, 3):
-        params = InstanceParams(
-            name=f"VI_{vrid}",
-            vrid=vrid,
-            priority=100,
-            vips=(_vip(vrid),),
-            source_address=ME,
-            garp_master_delay_us=0,
-            auth_type=AUTH_PASS if vrid == 3 else 0,
-            auth_data=b"secret\0\0" if vrid == 3 else b"\0" * 8,
-        )
         driver = VrrpDriver(
-            VrrpCore(params),
+            VrrpCore(instance_params(vrid)),
             loop=cast(Any, loop),
             path=AdvertPath(RecordingSock(loop, sent), ME, (GROUP,)),
             ifname="eth0",

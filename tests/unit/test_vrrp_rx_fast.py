@@ -72,21 +72,25 @@ def _vip(vrid: int) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(f"198.51.100.{vrid}")
 
 
+def instance_params(vrid: int) -> InstanceParams:
+    """VI_<vrid>, priority 100, one VIP; VRID 3 with the password "secret"."""
+    return InstanceParams(
+        name=f"VI_{vrid}",
+        vrid=vrid,
+        priority=100,
+        vips=(_vip(vrid),),
+        source_address=ME,
+        garp_master_delay_us=0,
+        auth_type=AUTH_PASS if vrid == 3 else 0,
+        auth_data=b"secret\0\0" if vrid == 3 else b"\0" * 8,
+    )
+
+
 def _listener(loop: Loop, *, fast: bool) -> Listener:
     listener = Listener(cast(Any, None), 2)
     for vrid in (1, 2, 3):
-        params = InstanceParams(
-            name=f"VI_{vrid}",
-            vrid=vrid,
-            priority=100,
-            vips=(_vip(vrid),),
-            source_address=ME,
-            garp_master_delay_us=0,
-            auth_type=AUTH_PASS if vrid == 3 else 0,
-            auth_data=b"secret\0\0" if vrid == 3 else b"\0" * 8,
-        )
         driver = VrrpDriver(
-            VrrpCore(params),
+            VrrpCore(instance_params(vrid)),
             loop=cast(Any, loop),
             path=AdvertPath(NullSock(), ME, (GROUP,)),
             ifname="eth0",
