@@ -36,6 +36,7 @@ from keepalived_py.runtime.vrrp_firewall import close_firewall
 from keepalived_py.runtime.vrrp_notify import Notifier
 from keepalived_py.runtime.vrrp_rx import VridIndex
 from keepalived_py.runtime.vrrp_sync import SyncGroups
+from keepalived_py.runtime.vrrp_timers import LoopTimers
 from keepalived_py.runtime.vrrp_tracking import TrackingRunner
 from keepalived_py.vrrp import reload_plan
 from keepalived_py.vrrp.instance import VrrpCore
@@ -151,6 +152,8 @@ async def apply(daemon: VrrpDaemon, new: Config) -> None:
         new_groups=(ng.vrrp_mcast_group4, ng.vrrp_mcast_group6),
     )
     matched = {m.old.name: m for m in plan.matches}
+    # adverts a backup's socket still holds (runtime/rx_batch.py) go to the instances they came for
+    LoopTimers.for_loop(daemon.loop).flush_reads()
     # scripts: the tracking ones stop, every other running one (FIFO readers) gets SIGTERM
     await daemon.tracking.stop()
     script_states = dict(daemon.tracking.scripts)
