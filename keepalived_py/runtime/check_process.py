@@ -72,7 +72,7 @@ from keepalived_py.check.rules import AttemptOutcome
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.lvs import LvsSection, RealServer, SockAddr, VirtualServer, trio
 from keepalived_py.config.scripts import Script
-from keepalived_py.runtime import startup_signals
+from keepalived_py.runtime import heap_freeze, startup_signals
 from keepalived_py.runtime.lvs_globals import CheckerLvs
 from keepalived_py.runtime.pid_file import run_child
 
@@ -1387,6 +1387,7 @@ class CheckDaemon:
                     os.write(ready_fd, b"1")
             self._arm()
             watch = self._watch_files(engine)
+            heap_freeze.settle()  # the checkers built: out of the collector's way
             await self.stop_event.wait()
             if watch is not None:
                 watch.close()
@@ -1494,6 +1495,7 @@ class CheckDaemon:
         self._ipvs.submit(functools.partial(self.lvs.start, self.engine.backend, result.config, reload=True))
         self._kick()
         self._arm()
+        heap_freeze.settle()
 
     def _print_data(self) -> None:
         """SIGUSR1: keepalived's ``$TMPDIR/keepalived_check.data``."""

@@ -32,7 +32,7 @@ from keepalived_py.config.dump import format_ipaddress
 from keepalived_py.config.model import Config
 from keepalived_py.config.model.trackers import VrrpScript
 from keepalived_py.config.model.vrrp import VrrpInstance
-from keepalived_py.runtime import rx_length, startup_signals, vrrp_dumps
+from keepalived_py.runtime import heap_freeze, rx_length, startup_signals, vrrp_dumps
 from keepalived_py.runtime.gratuitous import Gratuitous
 from keepalived_py.runtime.lvs_globals import VrrpLvs
 from keepalived_py.runtime.pid_file import run_child
@@ -771,6 +771,7 @@ class VrrpDaemon:
                     os.write(self.opts.ready_fd, b"1")
             else:
                 sd_notify(f"READY=1\nMAINPID={os.getpid()}")
+            heap_freeze.settle()  # the instances built: out of the collector's way
             await self.stop.wait()
             if self.opts.ready_fd is None:
                 sd_notify("STOPPING=1")

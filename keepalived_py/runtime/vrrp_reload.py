@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from keepalived_py.config.errors import Severity
 from keepalived_py.config.loader import LoadResult
 from keepalived_py.config.model import Config
+from keepalived_py.runtime import heap_freeze
 from keepalived_py.runtime.vrrp_firewall import close_firewall
 from keepalived_py.runtime.vrrp_notify import Notifier
 from keepalived_py.runtime.vrrp_rx import VridIndex
@@ -135,6 +136,7 @@ async def reload(daemon: VrrpDaemon) -> bool:
     assert result.config is not None
     t = time.perf_counter()
     await apply(daemon, result.config)
+    heap_freeze.settle()  # the new instances: out of the collector's way
     if daemon.opts.log_detail:
         log.info("Reload applied in %.1f ms", (time.perf_counter() - t) * 1000)
     return True
