@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from keepalived_py.runtime.vrrp_timers import LoopTimers
 
@@ -81,12 +81,6 @@ def arrival_time(stamp_ns: int, offset_ns: int, earliest: float, now: float) -> 
 
 class _Batched(Protocol):
     def read_batch(self, now: float, offset_ns: int) -> None: ...
-
-
-class _Loop(Protocol):
-    def time(self) -> float: ...
-
-    def call_at(self, when: float, callback: Callable[[], None], /) -> Any: ...
 
 
 _BY_TIMERS: weakref.WeakKeyDictionary[LoopTimers, ReadBatcher] = weakref.WeakKeyDictionary()
