@@ -21,10 +21,8 @@ import errno
 import fcntl
 import ipaddress
 import os
-import select
 import socket
 import struct
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from typing import Any, TypeVar
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from keepalived_py.adapters.netlink_acks import NLMSGHDR, AckedRequests, attr, patch_seq
 from keepalived_py.config.model.ip import INFINITY_LIFE_TIME, RTPROT_KEEPALIVED, IpAddress, Route, Rule
 
 # IFA_F_* flags (linux/if_addr.h)
@@ -49,7 +48,6 @@ T = TypeVar("T")
 
 # netlink / rtnetlink numbers (linux/netlink.h, linux/rtnetlink.h, linux/if_addr.h)
 _NETLINK_ROUTE = 0
-NLMSG_ERROR = 2
 RTM_NEWADDR = 20
 RTM_DELADDR = 21
 NLM_F_REQUEST = 0x1
@@ -62,19 +60,11 @@ IFA_LABEL = 3
 IFA_BROADCAST = 4
 IFA_CACHEINFO = 6
 IFA_FLAGS = 8
-_NLMSGHDR = struct.Struct("=IHHII")  # length, type, flags, sequence, port
 _IFADDRMSG = struct.Struct("=BBBBI")  # family, prefix length, flags, scope, ifindex
 _REQUEST_CACHE_SIZE = 4096
 _SIOCGIFINDEX = 0x8933  # linux/sockios.h
 _IFNAMSIZ = 16
 _IFREQ_INDEX = struct.Struct("=16si20x")  # struct ifreq: name, ifr_ifindex, rest of the union
-_ACK_TIMEOUT = 5.0  # seconds; the kernel answers inside send(): a guard against a lost ack
-
-
-def _attr(kind: int, payload: bytes) -> bytes:
-    """One netlink attribute, padded to 4 bytes."""
-    length = 4 + len(payload)
-    return struct.pack("=HH", length, kind) + payload + bytes(-length % 4)
 
 
 def encode_address_request(ip: IpAddress, index: int, *, add: bool) -> bytes:
@@ -89,14 +79,14 @@ def encode_address_request(ip: IpAddress, index: int, *, add: bool) -> bytes:
     """
     family = socket.AF_INET if ip.family == 4 else socket.AF_INET6
     local = socket.inet_pton(family, ip.address)
-    attrs = [_attr(IFA_ADDRESS, socket.inet_pton(family, ip.peer) if ip.peer else local)]
+    attrs = [attr(IFA_ADDRESS, socket.inet_pton(family, ip.peer) if ip.peer else local)]
     if ip.peer or ip.family == 4:
-        attrs.append(_attr(IFA_LOCAL, local))
+        attrs.append(attr(IFA_LOCAL, local))
     if add:
         if ip.family == 4 and ip.broadcast:
-            attrs.append(_attr(IFA_BROADCAST, socket.inet_pton(family, ip.broadcast)))
+            attrs.append(attr(IFA_BROADCAST, socket.inet_pton(family, ip.broadcast)))
         if ip.family == 4 and ip.label:
-            attrs.append(_attr(IFA_LABEL, ip.label.encode() + b"\0"))
+            attrs.append(attr(IFA_LABEL, ip.label.encode() + b"\0"))
         flags = 0
         if ip.family == 6:
             # keepalived adds every IPv6 VIP without DAD: usable at once, and a split brain
@@ -107,34 +97,17 @@ def encode_address_request(ip: IpAddress, index: int, *, add: bool) -> bytes:
         flags |= IFA_F_NOPREFIXROUTE if ip.noprefixroute else 0
         flags |= IFA_F_MCAUTOJOIN if ip.autojoin else 0
         if flags:
-            attrs.append(_attr(IFA_FLAGS, struct.pack("=I", flags)))
+            attrs.append(attr(IFA_FLAGS, struct.pack("=I", flags)))
         if ip.family == 6 and ip.preferred_lft is not None and ip.preferred_lft != INFINITY_LIFE_TIME:
             # preferred_lft 0 marks the VIP deprecated (never chosen as a source address)
             cacheinfo = struct.pack("=IIII", ip.preferred_lft, INFINITY_LIFE_TIME, 0, 0)
-            attrs.append(_attr(IFA_CACHEINFO, cacheinfo))
+            attrs.append(attr(IFA_CACHEINFO, cacheinfo))
     body = _IFADDRMSG.pack(family, ip.prefix_len, 0, ip.scope if add else 0, index) + b"".join(attrs)
     if add:
         kind, flags = RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
     else:
         kind, flags = RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK
-    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), kind, flags, 0, 0) + body
-
-
-def parse_ack(data: bytes, seq: int) -> int | None:
-    """The errno of the NLMSG_ERROR answering ``seq`` in ``data`` (0 = done), None if absent.
-
-    Other messages (an ack of an earlier request given up on) are skipped.
-    """
-    offset = 0
-    while offset + _NLMSGHDR.size <= len(data):
-        length, kind, _flags, msg_seq, _port = _NLMSGHDR.unpack_from(data, offset)
-        if length < _NLMSGHDR.size or offset + length > len(data):
-            return None
-        if kind == NLMSG_ERROR and msg_seq == seq and length >= _NLMSGHDR.size + 4:
-            (error,) = struct.unpack_from("=i", data, offset + _NLMSGHDR.size)
-            return -int(error)
-        offset += (length + 3) & ~3
-    return None
+    return NLMSGHDR.pack(NLMSGHDR.size + len(body), kind, flags, 0, 0) + body
 
 
 def _complaint(code: int) -> str:
@@ -167,10 +140,7 @@ class NetlinkAddresses:
     """One IPRoute socket (in its worker thread) and one raw rtnetlink socket for VIPs."""
 
     def __init__(self) -> None:
-        self._raw = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_ROUTE)
-        self._raw.bind((0, 0))
-        self._raw_lock = threading.Lock()
-        self._seq = 0
+        self._raw = AckedRequests.open(_NETLINK_ROUTE)
         self._requests: dict[tuple[IpAddress, int, bool], bytearray] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
         self._ipr: Any = self._call(IPRoute)
@@ -268,24 +238,12 @@ class NetlinkAddresses:
         return request
 
     def _address_call(self, request: bytearray) -> int:
-        """Send one address request on the raw socket, in the caller's thread; the kernel's errno."""
-        with self._raw_lock:
-            self._seq = seq = self._seq % 0xFFFFFFFF + 1
-            struct.pack_into("=I", request, 8, seq)
-            try:
-                self._raw.send(request)
-                while True:
-                    try:
-                        data = self._raw.recv(65536, socket.MSG_DONTWAIT)
-                    except BlockingIOError:  # not expected: the ack is queued when send returns
-                        if not select.select([self._raw], [], [], _ACK_TIMEOUT)[0]:
-                            return errno.ETIMEDOUT
-                        continue
-                    code = parse_ack(data, seq)
-                    if code is not None:
-                        return code
-            except OSError as exc:
-                return exc.errno or errno.EIO
+        """Send one address request on the raw socket, in the caller's thread; the kernel's errno
+        (ETIMEDOUT when it never answered)."""
+        try:
+            return self._raw.call(lambda seq: patch_seq(request, seq))
+        except OSError as exc:
+            return exc.errno or errno.EIO
 
     def add_address(self, ip: IpAddress, ifname: str) -> str | None:
         """Add ``ip`` (on ``ip.dev`` or ``ifname``); None when done, else the kernel's complaint."""

@@ -31,11 +31,8 @@ from a thread that runs an asyncio loop: call those from a worker thread (as
 
 from __future__ import annotations
 
-import contextlib
 import errno as errnos
 import os
-import select
-import socket
 import struct
 import threading
 from collections import Counter
@@ -48,6 +45,7 @@ from pyroute2.netlink import NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NL
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.generic import GenericNetlinkSocket
 
+from keepalived_py.adapters.netlink_acks import AckedRequests, attr
 from keepalived_py.check.ipvs_diff import AddDest, AddService, DelDest, DelService, EditDest, EditService, Op
 from keepalived_py.check.ipvs_model import (
     AF_INET6,
@@ -284,64 +282,52 @@ def _daemon_message(cmd: int, daemon: SyncDaemon | None) -> Any:
 # -- the per-operation commands, on the wire ------------------------------------------------------
 
 NETLINK_GENERIC = 16  # linux/netlink.h
-NLMSG_ERROR = 2
-_NLMSG = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port id
 _REQUEST = struct.Struct("=IHHIIBBH")  # nlmsghdr + genlmsghdr: command, version, reserved
-_NLA = struct.Struct("=HH")  # nlattr: length, type
-_ERRNO = struct.Struct("=i")  # nlmsgerr.error: 0 (the ack) or a negative errno
 _U8, _U16, _U32, _BE16 = struct.Struct("=B"), struct.Struct("=H"), struct.Struct("=I"), struct.Struct("!H")
 _FLAGS = struct.Struct("=II")  # struct ip_vs_flags: flags, mask
 
 
-def _attr(kind: int, payload: bytes) -> bytes:
-    size = 4 + len(payload)
-    return _NLA.pack(size, kind) + payload + bytes(-size % 4)
-
-
 def _wire_service_key(key: ServiceKey) -> bytes:
     # the IPVS_SVC_ATTR_* numbers of linux/ip_vs.h, in _IpvsMsg.service's order
-    out = _attr(1, _U16.pack(key.af))
+    out = attr(1, _U16.pack(key.af))
     if key.fwmark:
-        return out + _attr(5, _U32.pack(key.fwmark))
+        return out + attr(5, _U32.pack(key.fwmark))
     return (
-        out
-        + _attr(2, _U16.pack(key.protocol))
-        + _attr(3, key.address.packed)
-        + _attr(4, _BE16.pack(key.port))
+        out + attr(2, _U16.pack(key.protocol)) + attr(3, key.address.packed) + attr(4, _BE16.pack(key.port))
     )
 
 
 def _wire_service(key: ServiceKey, attrs: ServiceAttrs) -> bytes:
     out = (
         _wire_service_key(key)
-        + _attr(6, attrs.scheduler.encode() + b"\0")
-        + _attr(7, _FLAGS.pack(attrs.flags, 0xFFFFFFFF))
-        + _attr(8, _U32.pack(attrs.timeout))
-        + _attr(9, _U32.pack(_netmask_wire(key.af, attrs.netmask)))
+        + attr(6, attrs.scheduler.encode() + b"\0")
+        + attr(7, _FLAGS.pack(attrs.flags, 0xFFFFFFFF))
+        + attr(8, _U32.pack(attrs.timeout))
+        + attr(9, _U32.pack(_netmask_wire(key.af, attrs.netmask)))
     )
     if attrs.pe_name:
-        out += _attr(11, attrs.pe_name.encode() + b"\0")
+        out += attr(11, attrs.pe_name.encode() + b"\0")
     return out
 
 
 def _wire_dest(dest: DestKey, attrs: DestAttrs | None) -> bytes:
     # the IPVS_DEST_ATTR_* numbers, in _IpvsMsg.dest's order
     out = (
-        _attr(1, dest.address.packed)
-        + _attr(2, _BE16.pack(dest.port))
-        + _attr(11, _U16.pack(_af_of(dest.address)))
+        attr(1, dest.address.packed)
+        + attr(2, _BE16.pack(dest.port))
+        + attr(11, _U16.pack(_af_of(dest.address)))
     )
     if attrs is None:
         return out
     return (
         out
-        + _attr(3, _U32.pack(int(attrs.forwarding)))
-        + _attr(4, _U32.pack(attrs.weight))
-        + _attr(5, _U32.pack(attrs.u_threshold))
-        + _attr(6, _U32.pack(attrs.l_threshold))
-        + _attr(13, _U8.pack(int(attrs.tun_type)))
-        + _attr(14, _BE16.pack(attrs.tun_port))
-        + _attr(15, _U16.pack(int(attrs.tun_flags)))
+        + attr(3, _U32.pack(int(attrs.forwarding)))
+        + attr(4, _U32.pack(attrs.weight))
+        + attr(5, _U32.pack(attrs.u_threshold))
+        + attr(6, _U32.pack(attrs.l_threshold))
+        + attr(13, _U8.pack(int(attrs.tun_type)))
+        + attr(14, _BE16.pack(attrs.tun_port))
+        + attr(15, _U16.pack(int(attrs.tun_flags)))
     )
 
 
@@ -350,35 +336,20 @@ def encode_op(op: Op, family: int, seq: int) -> bytes:
     create = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
     flags = NLM_F_REQUEST | NLM_F_ACK
     if isinstance(op, AddService):
-        cmd, flags, body = CMD_NEW_SERVICE, create, _attr(1, _wire_service(op.key, op.attrs))
+        cmd, flags, body = CMD_NEW_SERVICE, create, attr(1, _wire_service(op.key, op.attrs))
     elif isinstance(op, EditService):
-        cmd, body = CMD_SET_SERVICE, _attr(1, _wire_service(op.key, op.attrs))
+        cmd, body = CMD_SET_SERVICE, attr(1, _wire_service(op.key, op.attrs))
     elif isinstance(op, DelService):
-        cmd, body = CMD_DEL_SERVICE, _attr(1, _wire_service_key(op.key))
+        cmd, body = CMD_DEL_SERVICE, attr(1, _wire_service_key(op.key))
     else:
-        service = _attr(1, _wire_service_key(op.service))
+        service = attr(1, _wire_service_key(op.service))
         if isinstance(op, AddDest):
-            cmd, flags, body = CMD_NEW_DEST, create, service + _attr(2, _wire_dest(op.dest, op.attrs))
+            cmd, flags, body = CMD_NEW_DEST, create, service + attr(2, _wire_dest(op.dest, op.attrs))
         elif isinstance(op, EditDest):
-            cmd, body = CMD_SET_DEST, service + _attr(2, _wire_dest(op.dest, op.attrs))
+            cmd, body = CMD_SET_DEST, service + attr(2, _wire_dest(op.dest, op.attrs))
         else:
-            cmd, body = CMD_DEL_DEST, service + _attr(2, _wire_dest(op.dest, None))
+            cmd, body = CMD_DEL_DEST, service + attr(2, _wire_dest(op.dest, None))
     return _REQUEST.pack(_REQUEST.size + len(body), family, flags, seq, 0, cmd, GENL_VERSION, 0) + body
-
-
-def parse_ack(data: bytes, seq: int) -> int | None:
-    """The errno (0: done) the kernel's NLMSG_ERROR for request ``seq`` in ``data`` carries; None
-    when ``data`` holds no answer to it (an answer to an earlier request, or a truncated one)."""
-    offset = 0
-    while offset + _NLMSG.size <= len(data):
-        length, kind, _flags, got_seq, _port = _NLMSG.unpack_from(data, offset)
-        if length < _NLMSG.size:
-            return None
-        end = offset + _NLMSG.size + _ERRNO.size
-        if kind == NLMSG_ERROR and got_seq == seq and end <= len(data):
-            return -int(_ERRNO.unpack_from(data, offset + _NLMSG.size)[0])
-        offset += (length + 3) & ~3
-    return None
 
 
 # -- decoding -----------------------------------------------------------------------------------
@@ -477,10 +448,6 @@ _KIND: dict[type, str] = {
 }
 
 
-ACK_TIMEOUT = 5.0  # seconds; the kernel answers within the send, this bounds a surprise
-ACK_BUFSIZE = 65536  # an error answer quotes the request: a few hundred bytes
-
-
 # -- the adapter ----------------------------------------------------------------------------------
 
 
@@ -493,8 +460,7 @@ class IpvsAdapter:
 
     def __init__(self) -> None:
         self.sent: Counter[str] = Counter()
-        self._lock = threading.Lock()  # one request at a time on each socket, from any thread
-        self._seq = 0
+        self._lock = threading.Lock()  # one request at a time on pyroute2's socket, from any thread
         self._sock = GenericNetlinkSocket()
         # pyroute2 logs a missing family at error level on the root logger; we report it ourselves
         self._sock.asyncore.module_err_level = "debug"
@@ -502,12 +468,11 @@ class IpvsAdapter:
             # resolving the family makes the kernel load ip_vs when it is a module
             self._sock.bind("IPVS", _IpvsMsg)
             self._family = int(self._sock.prid)
-            self._nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+            self._nl = AckedRequests.open(NETLINK_GENERIC, "the kernel's IPVS")
         except (NetlinkError, OSError) as exc:
             self._sock.close()
             code = getattr(exc, "code", None) or getattr(exc, "errno", None) or errnos.ENOENT
             raise IpvsError([f"IPVS: Can't initialize ipvs: {_strerror('', code)}"], [code]) from exc
-        self._nl.bind((0, 0))
 
     def close(self) -> None:
         self._nl.close()
@@ -525,21 +490,7 @@ class IpvsAdapter:
 
     def _command(self, op: Op) -> int:
         """Send ``op`` on the plain socket; the errno of the kernel's answer (0: done)."""
-        with self._lock:
-            self._seq = seq = (self._seq + 1) & 0xFFFFFFFF
-            self._nl.send(encode_op(op, self._family, seq))
-            while True:  # answers to requests given up on (timeouts) are skipped
-                code = parse_ack(self._answer(), seq)
-                if code is not None:
-                    return code
-
-    def _answer(self) -> bytes:
-        # the kernel answers within the send: one recv, no poll first (a syscall fewer per change)
-        with contextlib.suppress(BlockingIOError):
-            return self._nl.recv(ACK_BUFSIZE, socket.MSG_DONTWAIT)
-        if not select.select([self._nl], [], [], ACK_TIMEOUT)[0]:
-            raise TimeoutError(errnos.ETIMEDOUT, "no answer from the kernel's IPVS")
-        return self._nl.recv(ACK_BUFSIZE, socket.MSG_DONTWAIT)
+        return self._nl.call(lambda seq: encode_op(op, self._family, seq))
 
     def read(self) -> IpvsTable:
         """The kernel's table, normalised as ``ipvs_desired`` builds tables."""

@@ -1,7 +1,7 @@
 """VIPs added by NetlinkAddresses' own RTM_NEWADDR/RTM_DELADDR requests, in a lab namespace.
 
 Each address form ends up in the kernel exactly as ``ip addr add`` with the same options puts
-it there (label, broadcast, scope, peer, IPv6 nodad/home/mngtmpaddr/noprefixroute/lifetimes),
+it there (label, broadcast, scope, peer; IPv6 flags nodad, home, mngtmpaddr, noprefixroute, lifetimes),
 and is gone after the removal.  Also the return contract (already there / not there count as
 done, a kernel refusal comes back as text) and a re-created interface (new ifindex, while the
 encoded request of the old one is cached).

@@ -14,12 +14,13 @@ import struct
 import threading
 from collections import Counter
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pyroute2.netlink import NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST
 
-from keepalived_py.adapters import ipvs
+from keepalived_py.adapters import ipvs, netlink_acks
+from keepalived_py.adapters.netlink_acks import AckedRequests
 from keepalived_py.check.ipvs_diff import AddDest, AddService, DelDest, DelService, EditDest, EditService, Op
 from keepalived_py.check.ipvs_model import (
     AF_INET,
@@ -103,27 +104,27 @@ def _answer(seq: int, error: int, quoted: bytes = b"") -> bytes:
     """An NLMSG_ERROR as the kernel writes it: nlmsghdr, nlmsgerr.error, the request's header."""
     body = struct.pack("=i", error) + (quoted or struct.pack("=IHHII", 20, FAMILY, REQ, seq, 0))
     size = 16 + len(body)
-    return struct.pack("=IHHII", size, ipvs.NLMSG_ERROR, 0, seq, 1234) + body + bytes(-size % 4)
+    return struct.pack("=IHHII", size, netlink_acks.NLMSG_ERROR, 0, seq, 1234) + body + bytes(-size % 4)
 
 
 def test_ack_and_refusal() -> None:
-    assert ipvs.parse_ack(_answer(5, 0), 5) == 0
-    assert ipvs.parse_ack(_answer(6, -errno.EEXIST), 6) == errno.EEXIST
+    assert netlink_acks.parse_ack(_answer(5, 0), 5) == 0
+    assert netlink_acks.parse_ack(_answer(6, -errno.EEXIST), 6) == errno.EEXIST
     request = ipvs.encode_op(OPS[8], FAMILY, 9)  # an error answer quotes the whole request
-    assert ipvs.parse_ack(_answer(9, -errno.ESRCH, request), 9) == errno.ESRCH
+    assert netlink_acks.parse_ack(_answer(9, -errno.ESRCH, request), 9) == errno.ESRCH
 
 
 def test_answers_to_other_requests_are_skipped() -> None:
     late = _answer(3, -errno.ENOENT, ipvs.encode_op(OPS[0], FAMILY, 3))
-    assert ipvs.parse_ack(late, 4) is None
-    assert ipvs.parse_ack(late + _answer(4, -errno.EPERM), 4) == errno.EPERM
+    assert netlink_acks.parse_ack(late, 4) is None
+    assert netlink_acks.parse_ack(late + _answer(4, -errno.EPERM), 4) == errno.EPERM
     other_type = struct.pack("=IHHII", 20, FAMILY, 0, 4, 0) + bytes(4)
-    assert ipvs.parse_ack(other_type + _answer(4, 0), 4) == 0
+    assert netlink_acks.parse_ack(other_type + _answer(4, 0), 4) == 0
 
 
 @pytest.mark.parametrize("data", [b"", bytes(15), _answer(7, 0)[:18], struct.pack("=IHHII", 0, 2, 0, 7, 0)])
 def test_short_or_broken_data_is_no_answer(data: bytes) -> None:
-    assert ipvs.parse_ack(data, 7) is None
+    assert netlink_acks.parse_ack(data, 7) is None
 
 
 class _Kernel:
@@ -147,9 +148,8 @@ def _adapter(kernel: _Kernel) -> Any:
     adapter: Any = object.__new__(ipvs.IpvsAdapter)
     adapter.sent = Counter()
     adapter._lock = threading.Lock()
-    adapter._seq = 0
     adapter._family = FAMILY
-    adapter._nl = kernel
+    adapter._nl = AckedRequests(cast(socket.socket, kernel))
     return adapter
 
 
@@ -182,9 +182,9 @@ def test_answer_read_from_a_real_socket_and_silence_is_an_error(monkeypatch: pyt
     ours, kernel = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     with ours, kernel:
         adapter = _adapter(_Kernel([]))
-        adapter._nl = ours
+        adapter._nl = AckedRequests(ours)
         kernel.send(_answer(1, -errno.ESRCH))
         assert adapter._command(DelService(V4)) == errno.ESRCH
-        monkeypatch.setattr(ipvs, "ACK_TIMEOUT", 0.01)
+        monkeypatch.setattr(netlink_acks, "ACK_TIMEOUT", 0.01)
         with pytest.raises(TimeoutError):
             adapter._command(DelService(V4))

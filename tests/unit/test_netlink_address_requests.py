@@ -19,7 +19,7 @@ import pytest
 from pyroute2 import IPBatch
 from pyroute2.netlink.exceptions import NetlinkError
 
-from keepalived_py.adapters import addresses
+from keepalived_py.adapters import netlink_acks
 from keepalived_py.adapters.addresses import (
     IFA_F_HOMEADDRESS,
     IFA_F_MANAGETEMPADDR,
@@ -29,8 +29,8 @@ from keepalived_py.adapters.addresses import (
     NetlinkAddresses,
     _complaint,
     encode_address_request,
-    parse_ack,
 )
+from keepalived_py.adapters.netlink_acks import AckedRequests, parse_ack
 from keepalived_py.config.model.ip import INFINITY_LIFE_TIME, IpAddress
 
 
@@ -170,7 +170,7 @@ class FakeKernel:
     def __init__(self, nl: NetlinkAddresses) -> None:
         ours, self.sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         nl._raw.close()
-        nl._raw = ours
+        nl._raw = AckedRequests(ours)
         self.requests: list[bytes] = []
 
     def answer(self, code: int) -> None:
@@ -187,7 +187,7 @@ class FakeKernel:
 
 
 def test_address_calls_against_a_fake_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(addresses, "_ACK_TIMEOUT", 0.05)
+    monkeypatch.setattr(netlink_acks, "ACK_TIMEOUT", 0.05)
     monkeypatch.setattr(NetlinkAddresses, "ifindex", lambda self, name: 7 if name == "eth0" else None)
     nl = NetlinkAddresses()
     kernel = FakeKernel(nl)
